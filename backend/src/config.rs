@@ -1,0 +1,206 @@
+//! Settings: built-in defaults, then a TOML file, then `RC_*` environment
+//! variables, then command-line flags; each layer overrides the one before.
+//! Bad values stop the server at start and name the key.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Config file read when neither `--config` nor `RC_CONFIG` names one; a
+/// missing default file is not an error, a missing named file is.
+pub const DEFAULT_CONFIG_FILE: &str = "registry-console.toml";
+
+/// Everything the server can be configured with. Every field is documented
+/// in the README's configuration table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on (`RC_LISTEN`, `--listen`).
+    pub listen: SocketAddr,
+    /// sqlx database URL (`RC_DATABASE_URL`, `--database-url`); SQLite files are created.
+    pub database_url: String,
+    /// Folder with the built browser app (`RC_WEB_ROOT`, `--web-root`).
+    pub web_root: PathBuf,
+    /// Seconds given to open requests at SIGTERM/SIGINT before they are cut.
+    pub shutdown_timeout_seconds: u64,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` for people at a terminal, `json` for log collectors.
+    pub format: LogFormat,
+    /// `tracing` filter directives; `RUST_LOG` overrides it when set.
+    pub filter: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://registry-console.db".into(),
+            web_root: PathBuf::from("web"),
+            shutdown_timeout_seconds: 10,
+            log: LogSettings { format: LogFormat::Text, filter: "info".into() },
+        }
+    }
+}
+
+impl Settings {
+    /// The effective settings as JSON, for `--print-config`.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|error| format!("cannot print settings: {error}"))
+    }
+}
+
+/// Command-line flags; each overrides the same setting from file or environment.
+#[derive(Debug, Default, Parser, Serialize)]
+#[command(name = "registry-console", version, about = "Web console and REST API for the OpenShift image registry")]
+pub struct Cli {
+    /// TOML config file [env: RC_CONFIG] [default: registry-console.toml if present]
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 0.0.0.0:8080 [env: RC_LISTEN]
+    #[arg(long, value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// Database URL, e.g. sqlite://data/console.db [env: RC_DATABASE_URL]
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Folder with the built browser app [env: RC_WEB_ROOT]
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_root: Option<PathBuf>,
+    /// Seconds to finish open requests on shutdown [env: RC_SHUTDOWN_TIMEOUT_SECONDS]
+    #[arg(long, value_name = "SECONDS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown_timeout_seconds: Option<u64>,
+    /// Log format [env: RC_LOG__FORMAT]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[serde(skip)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. info,registry_console=debug [env: RC_LOG__FILTER or RUST_LOG]
+    #[arg(long, value_name = "FILTER")]
+    #[serde(skip)]
+    pub log_filter: Option<String>,
+    /// Print the effective configuration and exit
+    #[arg(long)]
+    #[serde(skip)]
+    pub print_config: bool,
+}
+
+impl Cli {
+    pub fn parse_args() -> Self {
+        Self::parse()
+    }
+}
+
+/// Loads the settings from every layer; the error names the bad key and where it came from.
+pub fn load(cli: &Cli) -> Result<Settings, Box<figment::Error>> {
+    let named_file = cli.config.clone().or_else(|| std::env::var_os("RC_CONFIG").map(PathBuf::from));
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    figment = match named_file {
+        Some(path) if !path.is_file() => {
+            return Err(Box::new(figment::Error::from(format!("config file {} does not exist", path.display()))));
+        }
+        Some(path) => figment.merge(Toml::file_exact(path)),
+        None if std::path::Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+            figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE))
+        }
+        None => figment,
+    };
+    figment = figment.merge(Env::prefixed("RC_").split("__").ignore(&["config"])).merge(Serialized::defaults(cli));
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        figment = figment.merge(("log.filter", filter));
+    }
+    if let Some(format) = cli.log_format {
+        figment = figment.merge(("log.format", format));
+    }
+    if let Some(filter) = &cli.log_filter {
+        figment = figment.merge(("log.filter", filter));
+    }
+    figment.extract().map_err(Box::new)
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closure type, not ours
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_work_without_file_or_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            let settings = load(&Cli::default()).map_err(|e| e.to_string())?;
+            assert_eq!(settings, Settings::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn flags_override_environment_which_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "registry-console.toml",
+                "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"\n[log]\nformat = \"json\"\n",
+            )?;
+            jail.set_env("RC_DATABASE_URL", "sqlite://env.db");
+            jail.set_env("RC_LOG__FILTER", "debug");
+            let cli = Cli { listen: Some("127.0.0.1:7000".parse().expect("literal")), ..Cli::default() };
+            let settings = load(&cli).map_err(|e| e.to_string())?;
+            assert_eq!(settings.listen.to_string(), "127.0.0.1:7000");
+            assert_eq!(settings.database_url, "sqlite://env.db");
+            assert_eq!(settings.log.format, LogFormat::Json);
+            assert_eq!(settings.log.filter, "debug");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_with_its_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("RC_LISTEN", "not-an-address");
+            let error = load(&Cli::default()).expect_err("bad listen address must be refused");
+            assert!(error.to_string().to_lowercase().contains("listen"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("registry-console.toml", "listn = \"0.0.0.0:9000\"\n")?;
+            let error = load(&Cli::default()).expect_err("typo must be refused");
+            assert!(error.to_string().contains("listn"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_config_file_must_exist() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            let cli = Cli { config: Some("missing.toml".into()), ..Cli::default() };
+            let error = load(&cli).expect_err("missing named file must be refused");
+            assert!(error.to_string().contains("missing.toml"), "{error}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,11 @@
+//! Registry Console server: the REST API, the browser app's files, and the
+//! server-rendered pages. `main.rs` only loads settings and runs `startup`.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod metrics;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

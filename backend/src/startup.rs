@@ -1,0 +1,109 @@
+//! `Application::build` binds the port and wires the route table; `main.rs`
+//! and the tests both use it, so tests run the real server on port 0.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Instant;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use sqlx::SqlitePool;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::metrics::{self, Metrics};
+use crate::web::WebAssets;
+use crate::{api, db, web as web_app};
+
+/// Allows the app's own script and WASM and nothing else: no inline script
+/// or style, no other origin, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {address}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Database(#[from] db::DbError),
+    #[error(transparent)]
+    Web(#[from] web_app::WebError),
+}
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub db: SqlitePool,
+    pub started: Instant,
+}
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let started = Instant::now();
+        let pool = db::connect(&settings.database_url).await?;
+        let assets = WebAssets::load(&settings.web_root)?;
+        if !assets.has_app() {
+            tracing::warn!(web_root = %settings.web_root.display(), "browser app not found; serving the API only");
+        }
+        let listener = TcpListener::bind(settings.listen)
+            .map_err(|source| StartupError::Bind { address: settings.listen, source })?;
+        let address =
+            listener.local_addr().map_err(|source| StartupError::Bind { address: settings.listen, source })?;
+
+        let state = web::Data::new(AppState { db: pool, started });
+        let assets = web::Data::new(assets);
+        let metrics = web::Data::new(Metrics::default());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(assets.clone())
+                .app_data(metrics.clone())
+                .app_data(api::json_config())
+                .app_data(api::query_config())
+                .wrap(security_headers())
+                .wrap(Compress::default())
+                .wrap(from_fn(metrics::record))
+                .wrap(from_fn(crate::telemetry::request_id_header))
+                .wrap(TracingLogger::default())
+                .route("/healthz", web::get().to(api::health::get_healthz))
+                .route("/readyz", web::get().to(api::health::get_readyz))
+                .route("/metrics", web::get().to(metrics::get_metrics))
+                .service(api::scope())
+                .default_service(web::to(web_app::serve))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address, source })?
+        .shutdown_timeout(settings.shutdown_timeout_seconds)
+        .run();
+        Ok(Self { address, server })
+    }
+
+    /// The bound address; with port 0 in the settings, the port the OS chose.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes open requests.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+}

@@ -1,0 +1,7 @@
+//! API tests: the real server on port 0 with a temporary SQLite file,
+//! called over HTTP. One binary, a module per area.
+
+mod helpers;
+mod probes;
+mod process;
+mod web;
