@@ -1,0 +1,1 @@
+//! TEST ONLY: a stand-in for the OpenShift image registry operator.
