@@ -48,6 +48,7 @@ var subcommands = map[string]func() int{
 	"kwok":                    runKwok,
 	"crds":                    runCRDs,
 	"up":                      runUp,
+	"seed":                    runSeed,
 	"version":                 runVersion,
 }
 

@@ -112,6 +112,7 @@ type upOptions struct {
 	KeepStderr     bool
 	Verbosity      int
 	Timeout        time.Duration
+	Seed           string
 }
 
 func runUp() int {
@@ -126,6 +127,7 @@ func runUp() int {
 	fs.BoolVar(&o.KeepStderr, "stderr", false, "leave etcd/kube-apiserver logs on stderr instead of DIR/logs/control-plane.log")
 	fs.IntVar(&o.Verbosity, "v", 0, "klog verbosity of the Kubernetes components")
 	fs.DurationVar(&o.Timeout, "timeout", 90*time.Second, "give up if the cluster is not ready by then")
+	fs.StringVar(&o.Seed, "seed", "", "directory of manifests to apply before reporting ready (see `seed`)")
 	_ = fs.Parse(os.Args[1:])
 	if o.Dir == "" {
 		fmt.Fprintln(os.Stderr, "up: --dir is required")
@@ -133,6 +135,11 @@ func runUp() int {
 	}
 	if abs, err := filepath.Abs(o.Dir); err == nil {
 		o.Dir = abs
+	}
+	if o.Seed != "" {
+		if abs, err := filepath.Abs(o.Seed); err == nil {
+			o.Seed = abs
+		}
 	}
 	u := &upper{opts: o, start: time.Now(), status: upStatus{PID: os.Getpid(), Timings: map[string]float64{}}}
 	return u.run()
@@ -310,6 +317,12 @@ func (u *upper) run() int {
 			return u.fail(err)
 		}
 		u.mark("controllers")
+	}
+	if o.Seed != "" {
+		if _, err := seedCluster(ctx, cfg, o.Seed, false); err != nil {
+			return u.fail(fmt.Errorf("seed %s: %w", o.Seed, err))
+		}
+		u.mark("seed")
 	}
 
 	u.status.Ready = true

@@ -1,8 +1,9 @@
 //! Harness for the end-to-end suite: starts the real parts (the console
-//! server, Chromium through ChromeDriver) and fails, naming the part and the
+//! server, Chromium through ChromeDriver, the test cluster) and fails, naming the part and the
 //! reason, when one cannot start. `cargo xtask test` provides the paths.
 
 pub mod browser;
+pub mod cluster;
 pub mod console;
 
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! what it needs first (idempotently), so a fresh machine needs only Rust.
 
 mod bench;
+mod cluster;
 mod demo;
 mod dist;
 mod proc;
@@ -20,11 +21,18 @@ Commands:
   dist                   release build: target/dist/registry-console and target/dist/web
   bench                  measure the dist build; writes target/bench/report.{md,json}
   web                    build the browser app only (into the cargo target dir, web/)
+  cluster up             build and start the test cluster (kube-apiserver, OpenShift CRDs,
+                         controllers, kwok; seeded from tests/seed) in <target>/cluster;
+                         prints its URL, kubeconfig and the users' tokens
+  cluster down           stop it (its data stays for the next `up`)
+  cluster status         print the same, or say that it is not running
 
 Environment:
   CARGO_TARGET_DIR       where builds go (default: ./target)
   RC_TOOLS_DIR           where wasm-bindgen and wasm-opt are installed
                          (default: ~/.cache/registry-console/tools)
+  RC_CONTROLPLANE_BIN    where the test control plane binary is built
+                         (default: ~/.cache/registry-console/rc-controlplane); needs Go
 ";
 
 fn main() -> anyhow::Result<()> {
@@ -37,6 +45,7 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test::run(&project, &rest),
         Some("dist") => dist::run(&project).map(|_| ()),
         Some("bench") => bench::run(&project),
+        Some("cluster") => cluster::run(&project, &rest),
         Some("web") => {
             let tools = tools::web_tools(&project)?;
             web::build(&project, &tools).map(|_| ())

@@ -1,15 +1,17 @@
 //! `cargo xtask test`: prerequisites, the app build, formatting and lints,
-//! then every test of the workspace (unit, API, browser). Arguments after
+//! then every test of the workspace (unit, API, browser, test cluster). Arguments after
 //! `--` go to `cargo test` (e.g. a test name filter).
 
 use crate::proc::{self, cargo};
-use crate::{Project, step, tools, web};
+use crate::{Project, cluster, step, tools, web};
 
 pub fn run(project: &Project, args: &[String]) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     step("checking prerequisites");
     let web_tools = tools::web_tools(project)?;
     let browser = tools::browser_tools()?;
+    // Built once here, so the test binaries need not all run build.sh.
+    let controlplane = cluster::build(project)?;
 
     step("checking formatting (cargo fmt --check)");
     proc::run(cargo().current_dir(&project.root).args(["fmt", "--all", "--check"]))
@@ -51,7 +53,8 @@ pub fn run(project: &Project, args: &[String]) -> anyhow::Result<()> {
             .env("E2E_WEB_ROOT", &web_root)
             .env("E2E_CHROMIUM", &browser.chromium)
             .env("E2E_CHROMEDRIVER", &browser.chromedriver)
-            .env("E2E_ARTIFACTS", &artifacts),
+            .env("E2E_ARTIFACTS", &artifacts)
+            .env("E2E_CONTROLPLANE_BIN", &controlplane),
     )?;
     step(format!(
         "all tests passed in {:.0} s; screenshots in {}",

@@ -1,4 +1,6 @@
-//! End-to-end tests: the real server and its built app in headless Chromium.
+//! End-to-end tests: the real server and its built app in headless Chromium,
+//! and the test cluster they will run against.
 //! One binary, a module per area.
 
+mod cluster;
 mod shell;
