@@ -13,11 +13,16 @@
 //! idempotent. Objects are written with server-side apply under the field manager
 //! [`FIELD_MANAGER`], and only the fields the operator itself writes.
 //!
-//! Not simulated: bootstrap (creating `configs/cluster`), the finalizer, cloud
-//! buckets and containers, the pruner, node-ca, RBAC objects, PDB, NetworkPolicy,
+//! The pruner (REFERENCE §3) is reconciled from `imagepruners/cluster` when it exists:
+//! CronJob `image-pruner` and the pruner conditions, which join the ClusterOperator
+//! with the prefix `ImagePruner`.
+//!
+//! Not simulated: bootstrap (creating `configs/cluster` or `imagepruners/cluster`),
+//! the finalizer, cloud buckets and containers, node-ca, RBAC objects, PDB, NetworkPolicy,
 //! `observedConfig`, the CA ConfigMaps.
 
 pub mod logic;
+pub mod pruner;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -25,6 +30,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
@@ -53,6 +59,10 @@ fn api_resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiReso
 /// `configs.imageregistry.operator.openshift.io/v1`
 pub fn config_resource() -> ApiResource {
     api_resource("imageregistry.operator.openshift.io", "v1", "Config", "configs")
+}
+/// `imagepruners.imageregistry.operator.openshift.io/v1`
+pub fn image_pruner_resource() -> ApiResource {
+    api_resource("imageregistry.operator.openshift.io", "v1", "ImagePruner", "imagepruners")
 }
 /// `clusteroperators.config.openshift.io/v1`
 pub fn cluster_operator_resource() -> ApiResource {
@@ -96,6 +106,15 @@ pub async fn run(client: Client) -> anyhow::Result<()> {
     }
     watch!(Api::<DynamicObject>::all_with(client.clone(), &config_resource()), cfg().fields("metadata.name=cluster"));
     watch!(Api::<DynamicObject>::all_with(client.clone(), &ingress_resource()), cfg().fields("metadata.name=cluster"));
+    watch!(
+        Api::<DynamicObject>::all_with(client.clone(), &image_pruner_resource()),
+        cfg().fields("metadata.name=cluster")
+    );
+    watch!(Api::<CronJob>::namespaced(client.clone(), ns), cfg());
+    watch!(
+        Api::<Job>::namespaced(client.clone(), ns),
+        cfg().labels(&format!("{}={}", pruner::JOB_LABEL.0, pruner::JOB_LABEL.1))
+    );
     watch!(Api::<Deployment>::namespaced(client.clone(), ns), cfg());
     watch!(Api::<Service>::namespaced(client.clone(), ns), cfg());
     watch!(Api::<Secret>::namespaced(client.clone(), ns), cfg());
@@ -214,6 +233,7 @@ impl Simulator {
         // `None` = leave status.storage / storageManaged as they are.
         let mut new_storage: Option<(Value, bool)> = None;
         let mut apply_error = None;
+        let mut remove_error = None;
         match state.as_str() {
             "Managed" => match self.apply_managed(&mut spec, &mut storage_conditions).await {
                 Ok(()) => {
@@ -222,10 +242,10 @@ impl Simulator {
                 }
                 Err(e) => apply_error = Some(e),
             },
-            "Removed" => {
-                self.remove(&spec, &config_json).await?;
-                new_storage = Some((json!({}), false));
-            }
+            "Removed" => match self.remove(&spec, &config_json).await {
+                Ok(()) => new_storage = Some((json!({}), false)),
+                Err(e) => remove_error = Some(format!("{e:#}")),
+            },
             "Unmanaged" => {}
             other => warn!("unknown custom resource state: {other}"),
         }
@@ -245,6 +265,7 @@ impl Simulator {
             route_error: route_error.as_deref(),
             unavailable_too_long: false,
             previous_available_message: old_available.map(|c| c.message.as_str()).unwrap_or(""),
+            remove_error: remove_error.as_deref(),
         };
         let mut computed = logic::registry_conditions(&input);
         if computed[0].status != "True"
@@ -303,8 +324,10 @@ impl Simulator {
                 .await?;
         }
 
-        self.sync_cluster_operator(&conditions, &now).await?;
         self.sync_image_config(&routes).await?;
+        let mut all_conditions = conditions;
+        all_conditions.extend(self.sync_pruner(&now).await?);
+        self.sync_cluster_operator(&all_conditions, &now).await?;
         Ok(())
     }
 
@@ -548,6 +571,72 @@ impl Simulator {
                 .await?;
         }
         Ok(())
+    }
+
+    /// `imagepruners/cluster` (REFERENCE §3): CronJob `image-pruner` and the pruner's
+    /// conditions. Returns them prefixed `ImagePruner` for the ClusterOperator.
+    async fn sync_pruner(&self, now: &str) -> anyhow::Result<Vec<Condition>> {
+        let api = Api::<DynamicObject>::all_with(self.client.clone(), &image_pruner_resource());
+        let Some(pruner_obj) = api.get_opt("cluster").await? else {
+            return Ok(Vec::new());
+        };
+        let spec: pruner::PrunerSpec =
+            serde_json::from_value(pruner_obj.data.get("spec").cloned().unwrap_or(json!({}))).unwrap_or_default();
+        let internal = Api::<DynamicObject>::all_with(self.client.clone(), &image_config_resource())
+            .get_opt("cluster")
+            .await?
+            .and_then(|i| {
+                i.data.pointer("/status/internalRegistryHostname").and_then(Value::as_str).map(str::to_owned)
+            });
+        let apply = PatchParams::apply(FIELD_MANAGER).force();
+        let sa = ServiceAccount {
+            metadata: ObjectMeta {
+                name: Some(pruner::SERVICE_ACCOUNT.into()),
+                namespace: Some(NAMESPACE.into()),
+                ..ObjectMeta::default()
+            },
+            ..ServiceAccount::default()
+        };
+        let cronjobs = self.ns_api::<CronJob>();
+        let desired = pruner::desired_cronjob(&spec, internal.as_deref());
+        let applied = async {
+            self.ns_api::<ServiceAccount>().patch(pruner::SERVICE_ACCOUNT, &apply, &Patch::Apply(&sa)).await?;
+            cronjobs.patch(pruner::CRONJOB, &apply, &Patch::Apply(&desired)).await
+        }
+        .await;
+        let apply_error = applied.as_ref().err().map(api_error_message);
+        let cronjob_exists = cronjobs.get_opt(pruner::CRONJOB).await?.is_some();
+
+        let jobs = self
+            .ns_api::<Job>()
+            .list(&ListParams::default().labels(&format!("{}={}", pruner::JOB_LABEL.0, pruner::JOB_LABEL.1)))
+            .await?;
+        let last_job = jobs.items.into_iter().max_by_key(|j| j.metadata.creation_timestamp.clone().map(|t| t.0));
+        let failed = last_job
+            .and_then(|j| j.status)
+            .and_then(|s| s.conditions)
+            .and_then(|cs| cs.into_iter().find(|c| c.type_ == "Failed" && c.status == "True"))
+            .map(|c| (c.reason.unwrap_or_default(), c.message.unwrap_or_default()));
+
+        let computed = pruner::pruner_conditions(
+            cronjob_exists,
+            spec.suspend.unwrap_or(false),
+            failed.as_ref().map(|(r, m)| (r.as_str(), m.as_str())),
+            apply_error.as_deref(),
+        );
+        let pruner_json = serde_json::to_value(&pruner_obj)?;
+        let old = conditions_of(&pruner_json);
+        let conditions = logic::merge_conditions(&old, &computed, now);
+        let generation = json!(pruner_obj.metadata.generation.unwrap_or(0));
+        if old != conditions || pruner_json.pointer("/status/observedGeneration") != Some(&generation) {
+            api.patch_status(
+                "cluster",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"status": {"conditions": conditions, "observedGeneration": generation}})),
+            )
+            .await?;
+        }
+        Ok(pruner::prefixed(&conditions))
     }
 
     /// `images.config/cluster` status hostnames (REFERENCE §4).

@@ -727,6 +727,8 @@ pub struct StatusInput<'a> {
     pub unavailable_too_long: bool,
     /// message of the previous Available condition (for `Unavailable`)
     pub previous_available_message: &'a str,
+    /// error of the Removed teardown
+    pub remove_error: Option<&'a str>,
 }
 
 /// The Available, Progressing, Degraded and Removed conditions of `configs/cluster`
@@ -793,6 +795,8 @@ pub fn registry_conditions(input: &StatusInput<'_>) -> [Condition; 4] {
         Condition::new("Degraded", FALSE, "Unmanaged", UNMANAGED_MSG)
     } else if let Some((reason, e)) = permanent {
         Condition::new("Degraded", TRUE, reason, &format!("Error: {}", e.message))
+    } else if let Some(e) = input.remove_error.filter(|_| state == "Removed") {
+        Condition::new("Degraded", TRUE, "RemoveFailed", &format!("Unable to remove registry: {e}"))
     } else if state == "Removed" {
         Condition::new("Degraded", FALSE, "Removed", REMOVED_MSG)
     } else if available.status != TRUE {

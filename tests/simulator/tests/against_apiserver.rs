@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service, ServiceAccount};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use registry_operator_simulator::{
-    cluster_operator_resource, config_resource, image_config_resource, ingress_resource, route_resource,
+    cluster_operator_resource, config_resource, image_config_resource, image_pruner_resource, ingress_resource,
+    route_resource,
 };
 use serde_json::{Value, json};
 
@@ -173,6 +175,11 @@ async fn seed(client: &Client) -> anyhow::Result<()> {
                 "metadata": {"name": "cluster"}, "spec": {}}),
         ),
         (
+            image_pruner_resource(),
+            json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "ImagePruner",
+                "metadata": {"name": "cluster"}, "spec": {}}),
+        ),
+        (
             cluster_operator_resource(),
             json!({"apiVersion": "config.openshift.io/v1", "kind": "ClusterOperator",
                 "metadata": {"name": "image-registry"}, "spec": {}}),
@@ -211,6 +218,15 @@ async fn reset(client: &Client) {
         Ok(cond(&config, "Removed").0 == "True" && deployment.is_none() && config["status"]["storage"] == json!({}))
     })
     .await;
+    let pruners: Api<DynamicObject> = Api::all_with(client.clone(), &image_pruner_resource());
+    pruners
+        .patch(
+            "cluster",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"suspend": null, "schedule": null, "keepTagRevisions": null}})),
+        )
+        .await
+        .expect("reset imagepruners/cluster");
     // Test leftovers the simulator does not own.
     let secrets: &Api<Secret> = &Api::namespaced(client.clone(), NS);
     for name in ["image-registry-private-configuration-user", "route-tls"] {
@@ -291,6 +307,25 @@ async fn wait_cond(client: &Client, type_: &str, want: (&str, &str, &str)) -> Va
     .await
 }
 
+async fn wait_co(client: &Client, type_: &str, want: (&str, &str, &str)) -> Value {
+    let want = &owned(want);
+    wait_for(&format!("clusteroperators/image-registry {type_} = {want:?}"), || async move {
+        let co = get_json(client, cluster_operator_resource(), "image-registry").await;
+        Ok((cond(&co, type_) == *want).then_some(co))
+    })
+    .await
+}
+
+/// Waits until the ClusterOperator satisfies `check`.
+async fn wait_co_where(client: &Client, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let check = &check;
+    wait_for(what, || async move {
+        let co = get_json(client, cluster_operator_resource(), "image-registry").await;
+        Ok(check(&co).then_some(co))
+    })
+    .await
+}
+
 #[tokio::test]
 async fn removed_reports_removed_conditions_and_cluster_operator() {
     let (client, _guard) = setup().await;
@@ -302,8 +337,28 @@ async fn removed_reports_removed_conditions_and_cluster_operator() {
     assert_eq!(config["status"]["storageManaged"], json!(false));
     assert_eq!(config["status"]["observedGeneration"], config["metadata"]["generation"]);
 
-    let co = get_json(client, cluster_operator_resource(), "image-registry").await;
-    assert_eq!(cond(&co, "Available"), owned(("True", "AsExpected", "Available: The registry is removed")));
+    let co = wait_co(
+        client,
+        "Available",
+        (
+            "True",
+            "AsExpected",
+            "Available: The registry is removed\nImagePrunerAvailable: Pruner CronJob has been created",
+        ),
+    )
+    .await;
+    assert_eq!(
+        cond(&co, "Available"),
+        owned((
+            "True",
+            "AsExpected",
+            "Available: The registry is removed\nImagePrunerAvailable: Pruner CronJob has been created"
+        ))
+    );
+    assert_eq!(
+        cond(&co, "Progressing"),
+        owned(("False", "AsExpected", "Progressing: All registry resources are removed"))
+    );
     assert_eq!(cond(&co, "Degraded").0, "False");
     assert_eq!(co["status"]["versions"], json!([{"name": "operator", "version": "4.20.0-simulator"}]));
     let related = co["status"]["relatedObjects"].as_array().cloned().unwrap_or_default();
@@ -314,8 +369,11 @@ async fn removed_reports_removed_conditions_and_cluster_operator() {
     );
     assert!(related.contains(&json!({"group": "", "resource": "namespaces", "name": NS})));
 
-    let image = get_json(client, image_config_resource(), "cluster").await;
-    assert_eq!(image["status"].get("internalRegistryHostname"), None, "no Service, no hostname");
+    wait_until("no Service, no internalRegistryHostname", || async move {
+        let image = get_json(client, image_config_resource(), "cluster").await;
+        Ok(image["status"].get("internalRegistryHostname").is_none())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -331,7 +389,12 @@ async fn managed_without_storage_is_degraded_storage_not_configured() {
         owned(("False", "StorageNotConfigured", "Unable to apply resources: storage backend not configured"))
     );
     assert_eq!(cond(&config, "Removed").0, "False");
-    let co = get_json(client, cluster_operator_resource(), "image-registry").await;
+    let co = wait_co(
+        client,
+        "Degraded",
+        ("True", "StorageNotConfigured", "Degraded: Error: storage backend not configured"),
+    )
+    .await;
     assert_eq!(
         cond(&co, "Degraded"),
         owned(("True", "StorageNotConfigured", "Degraded: Error: storage backend not configured"))
@@ -468,7 +531,7 @@ async fn deployment_follows_replicas_and_rollout_strategy() {
         Ok(spec.replicas == Some(1) && spec.strategy.and_then(|s| s.type_).as_deref() == Some("RollingUpdate"))
     })
     .await;
-    let co = get_json(client, cluster_operator_resource(), "image-registry").await;
+    let co = wait_co_where(client, "ClusterOperator versions", |co| co["status"]["versions"].is_array()).await;
     assert_eq!(co["status"]["versions"][0]["name"], json!("operator"));
 }
 
@@ -627,7 +690,11 @@ async fn s3_credentials_become_an_aws_credentials_file() {
         String::from_utf8_lossy(&data["credentials"].0),
         "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s3cr3t\n"
     );
-    let config = config(client).await;
+    let config = wait_for("status.storage.s3", || async move {
+        let config = config(client).await;
+        Ok((config["status"]["storage"]["s3"]["bucket"] == json!("b")).then_some(config))
+    })
+    .await;
     assert_eq!(config["spec"]["storage"]["managementState"], json!("Unmanaged"));
     assert_eq!(config["status"]["storage"]["s3"]["bucket"], json!("b"));
 }
@@ -705,4 +772,72 @@ async fn unmanaged_leaves_resources_alone() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let d = deployments.get("image-registry").await.expect("deployment");
     assert_eq!(d.spec.and_then(|s| s.replicas), Some(3), "neither spec.replicas nor the hand edit is reconciled");
+}
+
+#[tokio::test]
+async fn pruner_cronjob_follows_imagepruner_and_registry_hostname() {
+    let (client, _guard) = setup().await;
+    let client = &client;
+    let cronjobs: &Api<CronJob> = &Api::namespaced(client.clone(), NS);
+    let args = |cj: &CronJob| -> Vec<String> {
+        cj.spec
+            .as_ref()
+            .and_then(|s| s.job_template.spec.as_ref())
+            .and_then(|j| j.template.spec.as_ref())
+            .and_then(|p| p.containers[0].args.clone())
+            .unwrap_or_default()
+    };
+    // Removed: no Service, no internalRegistryHostname, so blobs are not pruned.
+    let cj = wait_for("CronJob image-pruner without blob pruning", || async move {
+        Ok(cronjobs.get_opt("image-pruner").await?.filter(|cj| args(cj).contains(&"--prune-registry=false".to_owned())))
+    })
+    .await;
+    let spec = cj.spec.clone().expect("spec");
+    assert_eq!(spec.schedule, "0 0 * * *");
+    assert_eq!(spec.concurrency_policy.as_deref(), Some("Forbid"));
+    assert!(args(&cj).contains(&"--keep-tag-revisions=3".to_owned()));
+    let pruner = get_json(client, image_pruner_resource(), "cluster").await;
+    assert_eq!(cond(&pruner, "Available"), owned(("True", "AsExpected", "Pruner CronJob has been created")));
+    assert_eq!(cond(&pruner, "Scheduled"), owned(("True", "Scheduled", "The pruner job has been scheduled")));
+    assert_eq!(cond(&pruner, "Degraded"), owned(("False", "AsExpected", "")));
+    let co = wait_co_where(client, "pruner conditions in the ClusterOperator", |co| {
+        cond(co, "Available").2.contains("ImagePrunerAvailable: Pruner CronJob has been created")
+    })
+    .await;
+    assert!(
+        cond(&co, "Available").2.contains("ImagePrunerAvailable: Pruner CronJob has been created"),
+        "pruner conditions join the ClusterOperator: {:?}",
+        cond(&co, "Available")
+    );
+
+    let pruners: Api<DynamicObject> = Api::all_with(client.clone(), &image_pruner_resource());
+    pruners
+        .patch(
+            "cluster",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"suspend": true, "schedule": "*/5 * * * *", "keepTagRevisions": 5}})),
+        )
+        .await
+        .expect("patch imagepruners/cluster");
+    let cj = wait_for("suspended CronJob", || async move {
+        Ok(cronjobs.get_opt("image-pruner").await?.filter(|cj| cj.spec.as_ref().and_then(|s| s.suspend) == Some(true)))
+    })
+    .await;
+    assert_eq!(cj.spec.as_ref().map(|s| s.schedule.as_str()), Some("*/5 * * * *"));
+    assert!(args(&cj).contains(&"--keep-tag-revisions=5".to_owned()));
+    wait_until("Scheduled=False Suspended", || async move {
+        let pruner = get_json(client, image_pruner_resource(), "cluster").await;
+        Ok(cond(&pruner, "Scheduled") == owned(("False", "Suspended", "The pruner job has been suspended")))
+    })
+    .await;
+
+    // With the Service, images.config has the internal hostname and blobs are pruned.
+    patch_spec(client, json!({"managementState": "Managed", "storage": {"emptyDir": {}}})).await;
+    wait_until("blob pruning against the internal registry", || async move {
+        let cj = cronjobs.get("image-pruner").await?;
+        let args = args(&cj);
+        Ok(args.contains(&"--prune-registry=true".to_owned())
+            && args.contains(&"--registry-url=https://image-registry.openshift-image-registry.svc:5000".to_owned()))
+    })
+    .await;
 }

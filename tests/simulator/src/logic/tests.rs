@@ -440,6 +440,16 @@ fn registry_conditions_table() {
             ],
         ),
         (
+            "removal failed",
+            StatusInput { management_state: "Removed", remove_error: Some("forbidden"), ..Default::default() },
+            vec![
+                ("Available", "True", "Removed", removed),
+                ("Progressing", "False", "Removed", "All registry resources are removed"),
+                ("Degraded", "True", "RemoveFailed", "Unable to remove registry: forbidden"),
+                ("Removed", "True", "Removed", removed),
+            ],
+        ),
+        (
             "unmanaged",
             StatusInput { management_state: "Unmanaged", deployment: Some(&none_available), ..Default::default() },
             vec![
