@@ -264,7 +264,6 @@ impl Simulator {
             apply_error: apply_error.as_ref(),
             route_error: route_error.as_deref(),
             unavailable_too_long: false,
-            previous_available_message: old_available.map(|c| c.message.as_str()).unwrap_or(""),
             remove_error: remove_error.as_deref(),
         };
         let mut computed = logic::registry_conditions(&input);
@@ -305,7 +304,7 @@ impl Simulator {
             }
         }
         let unchanged = old_status.is_some_and(|old| {
-            conditions_of(&config_json) == conditions
+            old_conditions == conditions
                 && old.get("observedGeneration") == status.get("observedGeneration")
                 && old.get("readyReplicas") == status.get("readyReplicas")
                 && old.get("storageManaged").is_some()

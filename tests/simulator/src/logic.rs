@@ -42,8 +42,8 @@ pub const PRIVATE_SECRET: &str = "image-registry-private-configuration";
 pub const CHECKSUM_ANNOTATION: &str = "imageregistry.operator.openshift.io/dependencies-checksum";
 /// Deployment annotation the ClusterOperator version is read from (REFERENCE §6.1).
 pub const VERSION_ANNOTATION: &str = "release.openshift.io/version";
-/// The version the simulator reports.
-pub const OPERATOR_VERSION: &str = "4.20.0-simulator";
+/// The version the simulator reports (OpenShift 4.20, as the seed in tests/seed).
+pub const OPERATOR_VERSION: &str = "4.20.0";
 /// `images.config` internal hostname while the Service exists (REFERENCE §4).
 pub const INTERNAL_HOSTNAME: &str = "image-registry.openshift-image-registry.svc:5000";
 /// Image of the registry container (kwok never pulls it).
@@ -723,10 +723,8 @@ pub struct StatusInput<'a> {
     pub deployment: Option<&'a DeploymentObs>,
     pub apply_error: Option<&'a ApplyError>,
     pub route_error: Option<&'a str>,
-    /// true when Available was already not True more than 5 minutes ago (REFERENCE §6.2)
+    /// true when Available has not been True for more than 5 minutes (REFERENCE §6.2)
     pub unavailable_too_long: bool,
-    /// message of the previous Available condition (for `Unavailable`)
-    pub previous_available_message: &'a str,
     /// error of the Removed teardown
     pub remove_error: Option<&'a str>,
 }
@@ -801,7 +799,7 @@ pub fn registry_conditions(input: &StatusInput<'_>) -> [Condition; 4] {
         Condition::new("Degraded", FALSE, "Removed", REMOVED_MSG)
     } else if available.status != TRUE {
         if input.unavailable_too_long {
-            Condition::new("Degraded", TRUE, "Unavailable", input.previous_available_message)
+            Condition::new("Degraded", TRUE, "Unavailable", &available.message)
         } else {
             Condition::new("Degraded", FALSE, "", "")
         }

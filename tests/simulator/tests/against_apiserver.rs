@@ -360,7 +360,7 @@ async fn removed_reports_removed_conditions_and_cluster_operator() {
         owned(("False", "AsExpected", "Progressing: All registry resources are removed"))
     );
     assert_eq!(cond(&co, "Degraded").0, "False");
-    assert_eq!(co["status"]["versions"], json!([{"name": "operator", "version": "4.20.0-simulator"}]));
+    assert_eq!(co["status"]["versions"], json!([{"name": "operator", "version": "4.20.0"}]));
     let related = co["status"]["relatedObjects"].as_array().cloned().unwrap_or_default();
     assert!(
         related.contains(

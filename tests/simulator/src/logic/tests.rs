@@ -520,7 +520,6 @@ fn registry_conditions_table() {
                 management_state: "Managed",
                 deployment: Some(&none_available),
                 unavailable_too_long: true,
-                previous_available_message: "The deployment does not have available replicas",
                 ..Default::default()
             },
             vec![
