@@ -841,3 +841,36 @@ async fn pruner_cronjob_follows_imagepruner_and_registry_hostname() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_route_not_admitted_degrades_the_registry() {
+    let (client, _guard) = setup().await;
+    let client = &client;
+    patch_spec(client, json!({"managementState": "Managed", "storage": {"emptyDir": {}}, "defaultRoute": true})).await;
+    wait_cond(client, "Available", ("True", "Ready", "The registry is ready")).await;
+    let routes: &Api<DynamicObject> = &Api::namespaced_with(client.clone(), NS, &route_resource());
+    wait_until("default-route admitted by the router stand-in", || async move {
+        let route = serde_json::to_value(routes.get("default-route").await?)?;
+        Ok(route["status"]["ingress"][0]["conditions"][0]["status"] == json!("True"))
+    })
+    .await;
+    // What a router writes when another route already holds the host.
+    let host = format!("default-route-openshift-image-registry.{DOMAIN}");
+    routes
+        .patch_status(
+            "default-route",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"ingress": [{
+                "host": host, "routerName": "default", "wildcardPolicy": "None",
+                "conditions": [{"type": "Admitted", "status": "False", "reason": "HostAlreadyClaimed",
+                                "message": "route b already exposes this host",
+                                "lastTransitionTime": "2026-01-01T00:00:00Z"}],
+            }]}})),
+        )
+        .await
+        .expect("patch route status");
+    let message =
+        format!("route default-route (host {host}, router default) not admitted: route b already exposes this host");
+    wait_cond(client, "Degraded", ("True", "RouteDegraded", &message)).await;
+    wait_co(client, "Degraded", ("True", "RouteDegraded", &format!("Degraded: {message}"))).await;
+}
