@@ -283,37 +283,14 @@ impl Simulator {
         updates.extend(computed);
         let conditions = logic::merge_conditions(&old_conditions, &updates, &now);
 
-        let old_status = config_json.get("status");
-        let mut status = serde_json::Map::new();
-        status.insert("conditions".into(), serde_json::to_value(&conditions)?);
-        status.insert("observedGeneration".into(), json!(config.metadata.generation.unwrap_or(0)));
-        status.insert("readyReplicas".into(), json!(deploy_obs.as_ref().map(|d| d.ready_replicas).unwrap_or(0)));
-        let old_storage = old_status.and_then(|s| s.get("storage"));
-        match &new_storage {
-            Some((storage, managed)) => {
-                status.insert("storage".into(), logic::replace_patch(old_storage, storage));
-                status.insert("storageManaged".into(), json!(managed));
-            }
-            None => {
-                if old_storage.is_none() {
-                    status.insert("storage".into(), json!({}));
-                }
-                if old_status.and_then(|s| s.get("storageManaged")).is_none() {
-                    status.insert("storageManaged".into(), json!(false));
-                }
-            }
-        }
-        let unchanged = old_status.is_some_and(|old| {
-            old_conditions == conditions
-                && old.get("observedGeneration") == status.get("observedGeneration")
-                && old.get("readyReplicas") == status.get("readyReplicas")
-                && old.get("storageManaged").is_some()
-                && old.get("storage").is_some()
-                && new_storage.as_ref().is_none_or(|(storage, managed)| {
-                    old.get("storage") == Some(storage) && old.get("storageManaged") == Some(&json!(managed))
-                })
-        });
-        if !unchanged {
+        let patch = logic::config_status_patch(
+            config_json.get("status"),
+            &conditions,
+            config.metadata.generation.unwrap_or(0),
+            deploy_obs.as_ref().map(|d| d.ready_replicas).unwrap_or(0),
+            new_storage.as_ref().map(|(storage, managed)| (storage, *managed)),
+        );
+        if let Some(status) = patch {
             self.config_api()
                 .patch_status(
                     "cluster",

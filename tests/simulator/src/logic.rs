@@ -908,6 +908,46 @@ pub fn replace_patch(old: Option<&Value>, new: &Value) -> Value {
     Value::Object(patch)
 }
 
+/// The merge patch for `configs/cluster` `status` (REFERENCE §1.3), or `None` when
+/// nothing changed. `storage` is the applied storage and `storageManaged`, or `None`
+/// to keep them (Unmanaged, or an apply error); the required fields are always set.
+pub fn config_status_patch(
+    old: Option<&Value>,
+    conditions: &[Condition],
+    generation: i64,
+    ready_replicas: i32,
+    storage: Option<(&Value, bool)>,
+) -> Option<Value> {
+    let old_field = |k: &str| old.and_then(|s| s.get(k));
+    let old_conditions: Vec<Condition> =
+        old_field("conditions").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    let mut patch = Map::new();
+    patch.insert("conditions".into(), serde_json::to_value(conditions).unwrap_or_default());
+    patch.insert("observedGeneration".into(), json!(generation));
+    patch.insert("readyReplicas".into(), json!(ready_replicas));
+    let mut changed = old_conditions != conditions
+        || old_field("observedGeneration") != Some(&json!(generation))
+        || old_field("readyReplicas") != Some(&json!(ready_replicas));
+    match storage {
+        Some((storage, managed)) => {
+            changed |= old_field("storage") != Some(storage) || old_field("storageManaged") != Some(&json!(managed));
+            patch.insert("storage".into(), replace_patch(old_field("storage"), storage));
+            patch.insert("storageManaged".into(), json!(managed));
+        }
+        None => {
+            if old_field("storage").is_none() {
+                changed = true;
+                patch.insert("storage".into(), json!({}));
+            }
+            if old_field("storageManaged").is_none() {
+                changed = true;
+                patch.insert("storageManaged".into(), json!(false));
+            }
+        }
+    }
+    changed.then_some(Value::Object(patch))
+}
+
 /// A stable checksum of secret data (FNV-1a 64, hex), for the pod annotation.
 pub fn checksum(parts: &[&BTreeMap<String, String>]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

@@ -722,3 +722,27 @@ fn checksum_changes_with_data() {
     assert_ne!(checksum(&[&a]), checksum(&[&b]));
     assert_eq!(checksum(&[&a]).len(), 16);
 }
+
+#[test]
+fn config_status_patches() {
+    let conds = vec![Condition {
+        last_transition_time: Some("T".into()),
+        ..Condition::new("Removed", "True", "Removed", "The registry is removed")
+    }];
+    let current = json!({
+        "conditions": conds, "observedGeneration": 2, "readyReplicas": 0,
+        "storage": {"pvc": {"claim": "c"}, "managementState": "Managed"}, "storageManaged": true,
+    });
+    let pvc = json!({"pvc": {"claim": "c"}, "managementState": "Managed"});
+    // Nothing changed.
+    assert_eq!(config_status_patch(Some(&current), &conds, 2, 0, Some((&pvc, true))), None);
+    assert_eq!(config_status_patch(Some(&current), &conds, 2, 0, None), None);
+    // Removed: storage cleared with nulls, storageManaged false.
+    let patch = config_status_patch(Some(&current), &conds, 3, 0, Some((&json!({}), false))).expect("a patch");
+    assert_eq!(patch["storage"], json!({"pvc": null, "managementState": null}));
+    assert_eq!(patch["storageManaged"], json!(false));
+    assert_eq!(patch["observedGeneration"], json!(3));
+    // No status yet: the required fields are filled.
+    let patch = config_status_patch(None, &conds, 1, 0, None).expect("a patch");
+    assert_eq!((patch["storage"].clone(), patch["storageManaged"].clone()), (json!({}), json!(false)));
+}
