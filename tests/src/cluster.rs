@@ -8,6 +8,12 @@
 //! died, the next use starts it again on the same directory (etcd data, PKI and
 //! tokens are kept; the port changes).
 //!
+//! The shared cluster also runs the image registry operator simulator
+//! (`simulator::run` of crate `registry-operator-simulator`, as the admin
+//! user) on a thread with its own runtime; it reconnects when the cluster is
+//! restarted. [`Cluster::reset`] waits until the simulator has settled the
+//! registry in state Removed.
+//!
 //! `cargo xtask test` builds the binary and passes it in `E2E_CONTROLPLANE_BIN`;
 //! without it the fixture runs `tests/controlplane/build.sh` itself.
 
@@ -86,6 +92,10 @@ struct Running {
 static SHARED: tokio::sync::OnceCell<Cluster> = tokio::sync::OnceCell::const_new();
 static SINGLETONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 static CRYPTO: Once = Once::new();
+static SIMULATOR: Once = Once::new();
+
+/// How long [`Cluster::reset`] waits for the simulator to settle the registry.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Held by a test that changes cluster singletons (`configs/cluster`, …):
 /// other such tests wait; the seeded state was restored when it was acquired.
@@ -95,14 +105,17 @@ pub struct Singletons {
 
 impl Cluster {
     /// The cluster of this test binary, started on first use.
+    /// The first call also starts the operator simulator against it.
     pub async fn shared() -> &'static Cluster {
-        SHARED
+        let cluster = SHARED
             .get_or_init(|| async {
                 let base = clusters_dir();
                 remove_stale_dirs(&base);
                 Cluster::start_in(base.join(format!("run-{}", std::process::id())), false)
             })
-            .await
+            .await;
+        SIMULATOR.call_once(|| start_simulator(cluster));
+        cluster
     }
 
     /// A cluster of its own (for tests that break it), removed on drop.
@@ -148,27 +161,67 @@ impl Cluster {
 
     /// A client acting as `user`, bound to the calling test's runtime.
     pub async fn client(&self, user: User) -> kube::Client {
-        install_crypto_provider();
-        let endpoint = self.endpoint();
-        let kubeconfig = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "rc", "cluster": {"server": endpoint.url, "certificate-authority": endpoint.ca_file}}],
-            "users": [{"name": user.name(), "user": {"token": endpoint.token(user)}}],
-            "contexts": [{"name": "rc", "context": {"cluster": "rc", "user": user.name()}}],
-            "current-context": "rc",
-        });
-        let kubeconfig = kube::config::Kubeconfig::from_yaml(&kubeconfig.to_string())
-            .unwrap_or_else(|e| panic!("test cluster: kubeconfig for {}: {e}", user.name()));
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
-            .await
-            .unwrap_or_else(|e| panic!("test cluster: client config for {}: {e}", user.name()));
-        kube::Client::try_from(config).unwrap_or_else(|e| panic!("test cluster: client for {}: {e}", user.name()))
+        client_at(&self.endpoint(), user).await
+    }
+
+    /// The endpoint of the last start, without restarting a dead `up`.
+    fn current_endpoint(&self) -> Endpoint {
+        self.lock().endpoint.clone()
+    }
+
+    /// The pid of the current `up`, unless the state is locked (a restart).
+    fn try_current_pid(&self) -> Option<u32> {
+        match self.state.try_lock() {
+            Ok(state) => Some(state.endpoint.pid),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner().endpoint.pid),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
     }
 
     /// Restores the seeded objects (`rc-controlplane seed --replace`): fields
     /// a test added to them are gone. Objects the seed does not name stay.
+    /// On the shared cluster it then waits until the operator simulator has
+    /// brought the registry back to Removed (`configs/cluster` status observed,
+    /// its Removed conditions, no Deployment, the ClusterOperator settled).
     pub async fn reset(&self) {
+        if !SHARED.get().is_some_and(|shared| std::ptr::eq(shared, self)) {
+            self.reseed().await;
+            return;
+        }
+        let client = self.client(User::Admin).await;
+        // A reconcile of a registry that was not settled in Removed may still be
+        // running and write its stale result over the seed (the spec write-back
+        // of Managed). Once the registry has settled in Removed, the simulator
+        // writes no spec, so a second seed is clean.
+        let was_settled = matches!(registry_settled(&client).await, Ok(None));
+        self.reseed().await;
+        self.wait_settled(&client).await;
+        if !was_settled {
+            self.reseed().await;
+            self.wait_settled(&client).await;
+        }
+    }
+
+    async fn wait_settled(&self, client: &kube::Client) {
+        let started = Instant::now();
+        loop {
+            let last = match registry_settled(client).await {
+                Ok(None) => return,
+                Ok(Some(why)) => why,
+                Err(e) => format!("API error: {e}"),
+            };
+            assert!(
+                started.elapsed() < SETTLE_TIMEOUT,
+                "test cluster: after re-seeding, the operator simulator did not bring the registry back to \
+                 Removed within {} s: {last}",
+                SETTLE_TIMEOUT.as_secs()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// `rc-controlplane seed --replace`.
+    async fn reseed(&self) {
         let endpoint = self.endpoint();
         let output = tokio::process::Command::new(&self.bin)
             .arg("seed")
@@ -219,6 +272,134 @@ impl Drop for Cluster {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// A client acting as `user` against `endpoint`, bound to the calling runtime.
+async fn client_at(endpoint: &Endpoint, user: User) -> kube::Client {
+    install_crypto_provider();
+    let kubeconfig = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "rc", "cluster": {"server": endpoint.url, "certificate-authority": endpoint.ca_file}}],
+        "users": [{"name": user.name(), "user": {"token": endpoint.token(user)}}],
+        "contexts": [{"name": "rc", "context": {"cluster": "rc", "user": user.name()}}],
+        "current-context": "rc",
+    });
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&kubeconfig.to_string())
+        .unwrap_or_else(|e| panic!("test cluster: kubeconfig for {}: {e}", user.name()));
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("test cluster: client config for {}: {e}", user.name()));
+    kube::Client::try_from(config).unwrap_or_else(|e| panic!("test cluster: client for {}: {e}", user.name()))
+}
+
+/// Runs the operator simulator for `cluster` on a thread with its own runtime
+/// for the rest of the process: restarted 2 s after it fails, reconnected when
+/// the cluster has been restarted (new `up` process, new port).
+fn start_simulator(cluster: &'static Cluster) {
+    let spawned = std::thread::Builder::new().name("operator-simulator".into()).spawn(move || {
+        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(supervise_simulator(cluster)),
+            Err(e) => eprintln!("operator simulator: cannot build its runtime: {e}"),
+        }
+    });
+    if let Err(e) = spawned {
+        panic!("test cluster: cannot start the operator simulator thread: {e}");
+    }
+}
+
+async fn supervise_simulator(cluster: &'static Cluster) {
+    loop {
+        let endpoint = cluster.current_endpoint();
+        let pid = endpoint.pid;
+        // A task, so that a panic (client setup) is reported and retried too.
+        let mut run = tokio::spawn(async move {
+            let client = client_at(&endpoint, User::Admin).await;
+            simulator::run(client).await
+        });
+        let outcome = loop {
+            tokio::select! {
+                result = &mut run => break Some(result),
+                () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    // Without waiting for a restart in progress (it holds the lock).
+                    if cluster.try_current_pid().is_some_and(|now| now != pid) {
+                        run.abort();
+                        break None;
+                    }
+                }
+            }
+        };
+        match outcome {
+            None => {
+                eprintln!("operator simulator: the test cluster was restarted; reconnecting");
+                continue;
+            }
+            Some(Ok(Ok(()))) => eprintln!("operator simulator: stopped; restarting it in 2 s"),
+            Some(Ok(Err(e))) => eprintln!("operator simulator: failed: {e:#}; restarting it in 2 s"),
+            Some(Err(e)) => eprintln!("operator simulator: crashed: {e}; restarting it in 2 s"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// `(status, reason)` of condition `type_` in `obj.status.conditions`.
+fn condition(obj: &serde_json::Value, type_: &str) -> (String, String) {
+    let found = obj["status"]["conditions"].as_array().and_then(|all| all.iter().find(|c| c["type"] == type_));
+    let text = |key: &str| found.and_then(|c| c[key].as_str()).unwrap_or_default().to_owned();
+    (text("status"), text("reason"))
+}
+
+/// `None` when the simulator has settled the seeded registry in state Removed,
+/// else what is not there yet.
+async fn registry_settled(client: &kube::Client) -> Result<Option<String>, kube::Error> {
+    use kube::api::{Api, DynamicObject};
+    use simulator::{cluster_operator_resource, config_resource, image_pruner_resource};
+
+    let get = |resource: kube::api::ApiResource, name: &'static str| {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        async move { api.get(name).await.map(|o| serde_json::to_value(o).unwrap_or_default()) }
+    };
+    let observed = |obj: &serde_json::Value| obj["status"]["observedGeneration"] == obj["metadata"]["generation"];
+
+    let config = get(config_resource(), "cluster").await?;
+    if !observed(&config) {
+        return Ok(Some(format!(
+            "configs/cluster observedGeneration {} != generation {}",
+            config["status"]["observedGeneration"], config["metadata"]["generation"]
+        )));
+    }
+    for (type_, status) in [("Available", "True"), ("Progressing", "False"), ("Degraded", "False"), ("Removed", "True")]
+    {
+        let seen = condition(&config, type_);
+        if seen != (status.to_owned(), "Removed".to_owned()) {
+            return Ok(Some(format!("configs/cluster {type_} is {seen:?}, not ({status:?}, \"Removed\")")));
+        }
+    }
+    if config["status"]["storage"] != serde_json::json!({}) {
+        return Ok(Some(format!("configs/cluster status.storage is {}", config["status"]["storage"])));
+    }
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), "openshift-image-registry");
+    if deployments.get_opt("image-registry").await?.is_some() {
+        return Ok(Some("Deployment openshift-image-registry/image-registry still exists".into()));
+    }
+    let pruner = get(image_pruner_resource(), "cluster").await?;
+    if !observed(&pruner) {
+        return Ok(Some(format!(
+            "imagepruners/cluster observedGeneration {} != generation {}",
+            pruner["status"]["observedGeneration"], pruner["metadata"]["generation"]
+        )));
+    }
+    let operator = get(cluster_operator_resource(), "image-registry").await?;
+    for (type_, status) in [("Available", "True"), ("Progressing", "False"), ("Degraded", "False")] {
+        let seen = condition(&operator, type_);
+        if seen != (status.to_owned(), "AsExpected".to_owned()) {
+            return Ok(Some(format!(
+                "clusteroperators/image-registry {type_} is {seen:?}, not ({status:?}, \"AsExpected\")"
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The exit status of `up` if it has ended. A process killed with SIGKILL

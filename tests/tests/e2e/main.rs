@@ -4,3 +4,4 @@
 
 mod cluster;
 mod shell;
+mod simulator;

@@ -1,233 +1,34 @@
-//! The simulator against a real kube-apiserver (rc-controlplane, DESIGN §5).
-//!
-//! One cluster per test binary: the first test starts `rc-controlplane up`, seeds the
-//! few objects the simulator needs and runs the simulator on its own runtime thread.
-//! Tests share `configs/cluster`, so they take a lock and start from `Removed`.
-//! Without the cluster binary the tests FAIL (never skip): build it with
-//! `bash tests/controlplane/build.sh`, or point `E2E_CONTROLPLANE_BIN` at it.
+//! The image registry operator simulator (`tests/simulator`, REFERENCE §11)
+//! against the shared test cluster, where the fixture runs it (see
+//! `e2e::cluster`). Tests change `configs/cluster`, so each holds the
+//! singletons lock; the fixture's reset leaves the registry settled in Removed.
 
 use std::future::Future;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use e2e::cluster::{Cluster, Singletons, User};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service, ServiceAccount};
+use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
-use registry_operator_simulator::{
-    cluster_operator_resource, config_resource, image_config_resource, image_pruner_resource, ingress_resource,
-    route_resource,
-};
 use serde_json::{Value, json};
+use simulator::{
+    cluster_operator_resource, config_resource, image_config_resource, image_pruner_resource, route_resource,
+};
 
 const NS: &str = "openshift-image-registry";
 const DOMAIN: &str = "apps.cluster.example.com";
 const TIMEOUT: Duration = Duration::from_secs(40);
 
-struct SharedCluster {
-    kubeconfig: PathBuf,
-    // Held open: `--exit-on-stdin-eof` stops the cluster when this process ends.
-    _child: Child,
-    _stdin: ChildStdin,
-}
-
-static CLUSTER: OnceLock<Result<SharedCluster, String>> = OnceLock::new();
-static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn controlplane_bin() -> Result<PathBuf, String> {
-    if let Ok(bin) = std::env::var("E2E_CONTROLPLANE_BIN") {
-        let bin = PathBuf::from(bin);
-        return if bin.is_file() {
-            Ok(bin)
-        } else {
-            Err(format!("E2E_CONTROLPLANE_BIN={} does not exist", bin.display()))
-        };
-    }
-    let home = std::env::var("HOME").map_err(|_| "HOME is not set".to_owned())?;
-    let bin = PathBuf::from(home).join(".cache/registry-console/rc-controlplane");
-    if bin.is_file() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "the test API server is missing: neither E2E_CONTROLPLANE_BIN nor {} exists; \
-             build it with `bash tests/controlplane/build.sh`",
-            bin.display()
-        ))
-    }
-}
-
-const DIR_PREFIX: &str = "registry-simulator-it-";
-
-/// Cluster directories of earlier test processes that are gone (the cluster dies
-/// with its test process, its directory stays).
-fn remove_stale_dirs() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(DIR_PREFIX) else {
-            continue;
-        };
-        if !PathBuf::from("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-fn start_cluster() -> Result<SharedCluster, String> {
-    let bin = controlplane_bin()?;
-    remove_stale_dirs();
-    let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(&bin)
-        .args(["up", "--dir"])
-        .arg(&dir)
-        .arg("--exit-on-stdin-eof")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let stdin = child.stdin.take().ok_or("no stdin pipe")?;
-    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).map_err(|e| format!("reading rc-controlplane output: {e}"))?;
-    let ready: Value = serde_json::from_str(&line).map_err(|e| format!("rc-controlplane printed {line:?}: {e}"))?;
-    if ready["ready"] != json!(true) {
-        return Err(format!("rc-controlplane did not become ready: {line}"));
-    }
-    let kubeconfig = PathBuf::from(ready["kubeconfig"].as_str().ok_or("no kubeconfig in rc-controlplane output")?);
-
-    // Seed and run the simulator on a runtime of its own that lives as long as the process.
-    let (tx, rx) = std::sync::mpsc::channel::<Result<(), String>>();
-    let path = kubeconfig.clone();
-    std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                let _ = tx.send(Err(format!("runtime: {e}")));
-                return;
-            }
-        };
-        runtime.block_on(async move {
-            let client = match client_for(&path).await {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tx.send(Err(format!("client: {e:#}")));
-                    return;
-                }
-            };
-            if let Err(e) = seed(&client).await {
-                let _ = tx.send(Err(format!("seeding: {e:#}")));
-                return;
-            }
-            let _ = tx.send(Ok(()));
-            if let Err(e) = registry_operator_simulator::run(client).await {
-                eprintln!("simulator stopped: {e:#}");
-            }
-        });
-    });
-    rx.recv_timeout(Duration::from_secs(60)).map_err(|e| format!("simulator thread: {e}"))??;
-    Ok(SharedCluster { kubeconfig, _child: child, _stdin: stdin })
-}
-
-async fn client_for(path: &PathBuf) -> anyhow::Result<Client> {
-    install_crypto();
-    let kubeconfig = Kubeconfig::read_from(path)?;
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
-    Ok(Client::try_from(config)?)
-}
-
-/// The minimal seeded state of a fresh bare-metal install (issue 4, REFERENCE §1.5).
-async fn seed(client: &Client) -> anyhow::Result<()> {
-    let apply = PatchParams::apply("simulator-test-seed");
-    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
-    namespaces
-        .patch(NS, &apply, &Patch::Apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})))
-        .await?;
-    let objects = [
-        (
-            config_resource(),
-            json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "Config",
-                "metadata": {"name": "cluster"},
-                "spec": {"managementState": "Removed", "replicas": 1, "rolloutStrategy": "RollingUpdate",
-                         "logLevel": "Normal", "operatorLogLevel": "Normal"}}),
-        ),
-        (
-            ingress_resource(),
-            json!({"apiVersion": "config.openshift.io/v1", "kind": "Ingress",
-                "metadata": {"name": "cluster"}, "spec": {"domain": DOMAIN}}),
-        ),
-        (
-            image_config_resource(),
-            json!({"apiVersion": "config.openshift.io/v1", "kind": "Image",
-                "metadata": {"name": "cluster"}, "spec": {}}),
-        ),
-        (
-            image_pruner_resource(),
-            json!({"apiVersion": "imageregistry.operator.openshift.io/v1", "kind": "ImagePruner",
-                "metadata": {"name": "cluster"}, "spec": {}}),
-        ),
-        (
-            cluster_operator_resource(),
-            json!({"apiVersion": "config.openshift.io/v1", "kind": "ClusterOperator",
-                "metadata": {"name": "image-registry"}, "spec": {}}),
-        ),
-    ];
-    for (resource, object) in objects {
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-        api.create(&PostParams::default(), &serde_json::from_value(object)?).await?;
-    }
-    Ok(())
-}
-
-/// The test's own client, the lock, and `configs/cluster` back to Removed with
-/// everything torn down.
-async fn setup() -> (Client, tokio::sync::MutexGuard<'static, ()>) {
-    let guard = LOCK.lock().await;
-    let cluster = match CLUSTER.get_or_init(start_cluster) {
-        Ok(c) => c,
-        Err(e) => panic!("cannot run the simulator tests: {e}"),
-    };
-    let client = client_for(&cluster.kubeconfig).await.expect("client for the test cluster");
-    reset(&client).await;
-    (client, guard)
-}
-
-async fn reset(client: &Client) {
-    patch_spec(
-        client,
-        json!({"managementState": "Removed", "replicas": 1, "rolloutStrategy": "RollingUpdate",
-               "storage": null, "defaultRoute": false, "routes": null}),
-    )
-    .await;
-    wait_until("Removed and torn down", || async move {
-        let config = config(client).await;
-        let deployment = Api::<Deployment>::namespaced(client.clone(), NS).get_opt("image-registry").await?;
-        Ok(cond(&config, "Removed").0 == "True" && deployment.is_none() && config["status"]["storage"] == json!({}))
-    })
-    .await;
-    let pruners: Api<DynamicObject> = Api::all_with(client.clone(), &image_pruner_resource());
-    pruners
-        .patch(
-            "cluster",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"spec": {"suspend": null, "schedule": null, "keepTagRevisions": null}})),
-        )
-        .await
-        .expect("reset imagepruners/cluster");
-    // Test leftovers the simulator does not own.
+/// The singletons lock (the seed restored, the registry settled in Removed),
+/// an admin client, and no leftovers of earlier tests that neither the seed
+/// nor the simulator own.
+async fn setup() -> (Client, Singletons) {
+    let cluster = Cluster::shared().await;
+    let guard = cluster.singletons().await;
+    let client = cluster.client(User::Admin).await;
     let secrets: &Api<Secret> = &Api::namespaced(client.clone(), NS);
     for name in ["image-registry-private-configuration-user", "route-tls"] {
         let _ = secrets.delete(name, &DeleteParams::default()).await;
@@ -237,6 +38,7 @@ async fn reset(client: &Client) {
     let pvcs: &Api<PersistentVolumeClaim> = &Api::namespaced(client.clone(), NS);
     let _ = pvcs.delete_collection(&DeleteParams::default(), &ListParams::default()).await;
     wait_until("no PVC left", || async move { Ok(pvcs.list(&ListParams::default()).await?.items.is_empty()) }).await;
+    (client, guard)
 }
 
 /// Polls `check` until it yields a value; fails the test after [`TIMEOUT`].
