@@ -109,6 +109,29 @@ impl Cli {
     }
 }
 
+const ENV_PREFIX: &str = "RC_";
+
+/// Top-level setting names, as written in the config file.
+fn setting_names() -> Vec<String> {
+    serde_json::to_value(Settings::default())
+        .ok()
+        .and_then(|value| value.as_object().map(|object| object.keys().cloned().collect()))
+        .unwrap_or_default()
+}
+
+/// `RC_*` variables that name no setting: likely typos, logged at start.
+pub fn unknown_env_vars() -> Vec<String> {
+    let known = setting_names();
+    std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else { return false };
+            let top = rest.split("__").next().unwrap_or_default();
+            rest != "CONFIG" && !known.iter().any(|k| k.eq_ignore_ascii_case(top))
+        })
+        .collect()
+}
+
 /// Loads the settings from every layer; the error names the bad key and where it came from.
 pub fn load(cli: &Cli) -> Result<Settings, Box<figment::Error>> {
     let named_file = cli.config.clone().or_else(|| std::env::var_os("RC_CONFIG").map(PathBuf::from));
@@ -123,7 +146,14 @@ pub fn load(cli: &Cli) -> Result<Settings, Box<figment::Error>> {
         }
         None => figment,
     };
-    figment = figment.merge(Env::prefixed("RC_").split("__").ignore(&["config"])).merge(Serialized::defaults(cli));
+    // Only variables naming a setting are read: tools share the `RC_` prefix
+    // (e.g. `RC_TOOLS_DIR`), and `unknown_env_vars` reports the rest.
+    let known = setting_names();
+    let env = Env::prefixed(ENV_PREFIX).split("__").filter(move |key| {
+        let top = key.as_str().split('.').next().unwrap_or_default();
+        known.iter().any(|name| name.eq_ignore_ascii_case(top))
+    });
+    figment = figment.merge(env).merge(Serialized::defaults(cli));
     if let Ok(filter) = std::env::var("RUST_LOG") {
         figment = figment.merge(("log.filter", filter));
     }
@@ -178,6 +208,22 @@ mod tests {
             jail.set_env("RC_LISTEN", "not-an-address");
             let error = load(&Cli::default()).expect_err("bad listen address must be refused");
             assert!(error.to_string().to_lowercase().contains("listen"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_environment_variables_are_ignored_and_reported() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("RC_TOOLS_DIR", "/somewhere");
+            jail.set_env("RC_LISTN", "0.0.0.0:1");
+            jail.set_env("RC_LOG__FORMAT", "json");
+            let settings = load(&Cli::default()).map_err(|e| e.to_string())?;
+            assert_eq!(settings.log.format, LogFormat::Json);
+            let mut unknown = unknown_env_vars();
+            unknown.sort();
+            assert_eq!(unknown, ["RC_LISTN", "RC_TOOLS_DIR"]);
             Ok(())
         });
     }

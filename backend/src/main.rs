@@ -1,5 +1,6 @@
 use anyhow::Context as _;
-use registry_console::{config, startup::Application, telemetry};
+use registry_console::startup::{self, Application};
+use registry_console::{config, telemetry};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -10,9 +11,15 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     telemetry::init(&settings.log);
+    for name in config::unknown_env_vars() {
+        tracing::warn!(variable = %name, "environment variable names no setting; ignored");
+    }
     let app = Application::build(settings).await.context("cannot start the server")?;
+    // Handlers are in place before anyone can learn the address, so a
+    // SIGTERM sent right after start still shuts down gracefully.
+    let shutdown = startup::shutdown_signal().context("cannot install signal handlers")?;
     tracing::info!(address = %app.address(), version = model::VERSION, "listening");
-    app.run().await.context("server stopped with an error")?;
+    app.run_until(shutdown).await.context("server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -83,6 +83,8 @@ impl Application {
         .listen(listener)
         .map_err(|source| StartupError::Bind { address, source })?
         .shutdown_timeout(settings.shutdown_timeout_seconds)
+        // actix would stop at once on SIGINT; `shutdown_signal` is graceful for both.
+        .disable_signals()
         .run();
         Ok(Self { address, server })
     }
@@ -92,10 +94,39 @@ impl Application {
         self.address
     }
 
-    /// Serves until SIGTERM or SIGINT, then finishes open requests.
+    /// Serves until the server is stopped (tests drop it with their runtime).
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves until `shutdown` completes, then lets open requests finish
+    /// (up to `shutdown_timeout_seconds`) and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        tokio::select! {
+            result = &mut server => return result,
+            () = shutdown => {}
+        }
+        tracing::info!("shutting down");
+        // The stop command is handled by the server future itself: poll both.
+        let (result, ()) = tokio::join!(server, handle.stop(true));
+        result
+    }
+}
+
+/// Completes at the first SIGTERM or SIGINT. The handlers are registered
+/// when this is called, not when the future is first polled.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
 }
 
 fn security_headers() -> DefaultHeaders {
