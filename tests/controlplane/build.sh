@@ -20,7 +20,8 @@ exec 9>"$out.lock"
 flock 9
 
 cd "$here"
-hash=$( { go version; cat go.mod go.sum build.sh ./*.go; } | sha256sum | cut -d' ' -f1)
+# generated-crds/*.yaml are embedded in the binary (see crds.go).
+hash=$( { go version; cat go.mod go.sum build.sh ./*.go generated-crds/*.yaml; } | sha256sum | cut -d' ' -f1)
 if [[ -x "$out" && "$(cat "$out.stamp" 2>/dev/null)" == "$hash" ]]; then
   echo "$out"
   exit 0

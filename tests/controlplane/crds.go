@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,11 +68,62 @@ var wantedCRDs = []wantedCRD{
 	{Name: "machineconfigpools.machineconfiguration.openshift.io", PkgDir: "machineconfiguration/v1", Optional: true},
 }
 
+// Stand-ins for OpenShift's aggregated APIs. OpenShift serves
+// image.openshift.io (ImageStream, Image; imagestreamtags & co. are virtual)
+// and oauth.openshift.io (OAuthClient, OAuthAccessToken) from its own API
+// servers (openshift-apiserver, oauth-apiserver), not from CRDs, so
+// openshift/api ships no CRD for them. These CRDs are generated from the
+// openshift/api Go types by generated-crds/generate.sh (controller-gen, the
+// openshift/api version in go.mod), committed, and embedded in the binary.
+// They give the real schema validation and RBAC but none of those servers'
+// behaviour: no virtual kinds, no image import, no tag tracking, no
+// server-filled status, no token hashing (see ARCHITECTURE.md, tests/).
+//
+//go:embed generated-crds/*.yaml
+var generatedCRDFS embed.FS
+
+// generatedCRDDir is generatedCRDFS's directory, also its path in the module.
+const generatedCRDDir = "generated-crds"
+
 // crdFile is a chosen manifest.
 type crdFile struct {
 	Name       string `json:"name"`
 	Path       string `json:"path"`
 	FeatureSet string `json:"featureSet,omitempty"` // annotation value, if any
+	// Embedded: Path is tests/controlplane/<Path> in the repository, embedded
+	// in the binary (a CRD generated from Go types, standing in for an
+	// aggregated API), not a file in the module cache.
+	Embedded bool `json:"embedded,omitempty"`
+}
+
+// generatedCRDs lists the embedded stand-in CRDs, in name order.
+func generatedCRDs() ([]crdFile, error) {
+	entries, err := generatedCRDFS.ReadDir(generatedCRDDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []crdFile
+	for _, e := range entries {
+		path := generatedCRDDir + "/" + e.Name()
+		b, err := generatedCRDFS.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		crd, err := decodeCRD(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, crdFile{Name: crd.Name, Path: path, Embedded: true})
+	}
+	return out, nil
+}
+
+// crdBytes reads a chosen manifest from the module cache or the binary.
+func crdBytes(f crdFile) ([]byte, error) {
+	if f.Embedded {
+		return generatedCRDFS.ReadFile(f.Path)
+	}
+	return os.ReadFile(f.Path)
 }
 
 // depVersion returns the version of a module linked into this binary.
@@ -195,7 +247,13 @@ func selectCRDs(apiDir string) ([]crdFile, []string, error) {
 		}
 		chosen = append(chosen, candidates[idx])
 	}
-	return chosen, warnings, nil
+	// Then the CRDs standing in for OpenShift's aggregated APIs (see
+	// generatedCRDFS): image.openshift.io and oauth.openshift.io.
+	generated, err := generatedCRDs()
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(chosen, generated...), warnings, nil
 }
 
 // crdMeta reads a manifest's name and feature-set annotation.
@@ -249,7 +307,7 @@ func runCRDs() int {
 		return 1
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f.Path)
+		b, err := crdBytes(f)
 		if err == nil {
 			err = os.WriteFile(filepath.Join(*out, f.Name+".yaml"), b, 0o644)
 		}
@@ -266,7 +324,7 @@ func runCRDs() int {
 func readCRDs(files []crdFile) ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	var out []*apiextensionsv1.CustomResourceDefinition
 	for _, f := range files {
-		b, err := os.ReadFile(f.Path)
+		b, err := crdBytes(f)
 		if err != nil {
 			return nil, err
 		}

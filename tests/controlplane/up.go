@@ -444,6 +444,12 @@ func (u *upper) loadCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) 
 		if err != nil {
 			return nil, err
 		}
+		// The openshift/api CRDs, then the CRDs generated from openshift/api
+		// Go types that stand in for OpenShift's aggregated APIs
+		// (image.openshift.io ImageStream/Image, oauth.openshift.io
+		// OAuthClient/OAuthAccessToken; see generatedCRDFS in crds.go): schema
+		// and RBAC only, none of openshift-apiserver's or oauth-apiserver's
+		// behaviour. All are installed together and waited for Established.
 		files, warnings, err := selectCRDs(apiDir)
 		if err != nil {
 			return nil, err

@@ -232,6 +232,75 @@ async fn a_deployment_gets_running_pods_on_the_kwok_node() {
     deployments.delete(&name, &DeleteParams::default()).await.expect("delete the Deployment");
 }
 
+/// image.openshift.io and oauth.openshift.io are CRDs generated from the
+/// openshift/api Go types (stand-ins for OpenShift's aggregated APIs): they
+/// store objects and validate them against the types' schema.
+#[tokio::test]
+async fn image_streams_and_oauth_clients_are_served_by_generated_crds() {
+    let cluster = Cluster::shared().await;
+    let client = cluster.client(User::Admin).await;
+
+    let streams: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        "team-a",
+        &resource("image.openshift.io", "v1", "ImageStream", "imagestreams"),
+    );
+    let stream_name = unique("ruby");
+    let stream = DynamicObject::new(&stream_name, &resource("image.openshift.io", "v1", "ImageStream", "imagestreams"))
+        .within("team-a")
+        .data(json!({"spec": {
+            "lookupPolicy": {"local": true},
+            "tags": [{
+                "name": "latest",
+                "from": {"kind": "DockerImage", "name": "quay.io/example/ruby:3.3"},
+                "referencePolicy": {"type": "Source"},
+            }],
+        }}));
+    streams.create(&PostParams::default(), &stream).await.expect("create an ImageStream in team-a");
+    let got = streams.get(&stream_name).await.expect("read the ImageStream back");
+    assert_eq!(got.data["spec"]["tags"][0]["from"]["name"], "quay.io/example/ruby:3.3");
+    assert_eq!(got.data["spec"]["lookupPolicy"]["local"], true);
+    assert!(got.data.get("status").is_none(), "no server fills the status: {}", got.data);
+
+    let nameless_tag =
+        DynamicObject::new(&unique("bad"), &resource("image.openshift.io", "v1", "ImageStream", "imagestreams"))
+            .within("team-a")
+            .data(json!({"spec": {"tags": [{"from": {"kind": "DockerImage", "name": "quay.io/x:1"}}]}}));
+    let status = refusal(streams.create(&PostParams::default(), &nameless_tag).await, "a tag without a name");
+    assert_eq!(status.code, 422, "{status:?}");
+    assert!(status.message.contains("spec.tags[0].name: Required value"), "unexpected message: {}", status.message);
+
+    let oauth_clients: Api<DynamicObject> =
+        Api::all_with(client, &resource("oauth.openshift.io", "v1", "OAuthClient", "oauthclients"));
+    let client_name = unique("console");
+    let oauth_client =
+        DynamicObject::new(&client_name, &resource("oauth.openshift.io", "v1", "OAuthClient", "oauthclients")).data(
+            json!({
+                "secret": "s3cr3t",
+                "redirectURIs": ["https://console.example.com/oauth/callback"],
+                "grantMethod": "auto",
+            }),
+        );
+    oauth_clients.create(&PostParams::default(), &oauth_client).await.expect("create an OAuthClient");
+    let got = oauth_clients.get(&client_name).await.expect("read the OAuthClient back");
+    assert_eq!(got.data["redirectURIs"], json!(["https://console.example.com/oauth/callback"]));
+    assert_eq!(got.data["grantMethod"], "auto");
+
+    let bad_client =
+        DynamicObject::new(&unique("bad"), &resource("oauth.openshift.io", "v1", "OAuthClient", "oauthclients"))
+            .data(json!({"redirectURIs": "not-a-list"}));
+    let status = refusal(oauth_clients.create(&PostParams::default(), &bad_client).await, "redirectURIs not a list");
+    assert_eq!(status.code, 422, "{status:?}");
+    assert!(
+        status.message.contains("redirectURIs in body must be of type array"),
+        "unexpected message: {}",
+        status.message
+    );
+
+    streams.delete(&stream_name, &DeleteParams::default()).await.expect("delete the ImageStream");
+    oauth_clients.delete(&client_name, &DeleteParams::default()).await.expect("delete the OAuthClient");
+}
+
 /// Kills `up` of a private cluster (the shared one serves the other tests
 /// meanwhile) and checks that the next use restarts it with its data.
 #[tokio::test]
