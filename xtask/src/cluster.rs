@@ -171,7 +171,7 @@ fn status(project: &Project) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn print_status(status: &serde_json::Value) {
+fn print_status(status: &serde_json::Value) {
     let text = |key: &str| status[key].as_str().unwrap_or("?").to_owned();
     println!("API server:  {}", text("url"));
     println!("CA:          {}", text("caFile"));

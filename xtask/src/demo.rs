@@ -49,8 +49,7 @@ pub fn run(project: &Project, args: &[String]) -> anyhow::Result<()> {
         .spawn()
         .with_context(|| format!("cannot start {}", binary.display()))?;
     let mut server = KillOnDrop(server);
-    step("the test cluster (stop it with `cargo xtask cluster down`)");
-    cluster::print_status(&status);
+    eprintln!("    the test cluster keeps running after the demo: `cargo xtask cluster down` stops it");
     step(format!("Registry Console is running at http://{listen}/  (Ctrl-C stops it)"));
     eprintln!("    database: {}", data.join("console.db").display());
     let exit = server.0.wait()?;
