@@ -1,9 +1,23 @@
+use std::process::ExitCode;
+
 use anyhow::Context as _;
 use registry_console::startup::{self, Application};
 use registry_console::{config, telemetry};
 
-#[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+/// Errors end the process with one readable line (the cause chain), never a
+/// backtrace: they are about configuration or the environment, not bugs.
+fn main() -> ExitCode {
+    match actix_web::rt::System::new().block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "exiting");
+            eprintln!("registry-console: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = config::Cli::parse_args();
     let settings = config::load(&cli).context("invalid configuration")?;
     if cli.print_config {

@@ -61,6 +61,38 @@ fn a_bad_flag_value_names_the_option() {
 }
 
 #[test]
+fn a_bad_setting_is_one_readable_line_without_a_backtrace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_registry-console"))
+        .current_dir(dir.path())
+        .env("RC_LISTEN", "nowhere")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run registry-console");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("registry-console: invalid configuration: "), "{stderr}");
+    assert!(stderr.to_lowercase().contains("listen"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_busy_port_is_named_in_the_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let address = taken.local_addr().expect("address").to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_registry-console"))
+        .current_dir(dir.path())
+        .args(["--listen", &address, "--log-filter", "off"])
+        .output()
+        .expect("run registry-console");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("cannot listen on {address}")), "{stderr}");
+}
+
+#[test]
 fn print_config_shows_the_effective_settings() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("registry-console.toml"), "listen = \"0.0.0.0:9443\"\n").expect("write config");
