@@ -2,7 +2,6 @@
 //! (which Prometheus scrapes natively). Routes are labelled by their pattern,
 //! never the raw path, so the series count stays bounded.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -33,7 +32,7 @@ struct RouteLabels {
 
 /// The server's metrics registry and the families the middleware updates.
 pub struct Metrics {
-    registry: Mutex<Registry>,
+    registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: Family<RouteLabels, Histogram>,
 }
@@ -53,7 +52,7 @@ impl Default for Metrics {
             Unit::Seconds,
             durations.clone(),
         );
-        Self { registry: Mutex::new(registry), requests, durations }
+        Self { registry, requests, durations }
     }
 }
 
@@ -68,9 +67,8 @@ impl Metrics {
     }
 
     fn render(&self) -> Result<String, ApiError> {
-        let registry = self.registry.lock().map_err(|_| ApiError::Internal("metrics registry lock poisoned".into()))?;
         let mut text = String::new();
-        encode(&mut text, &registry).map_err(|error| ApiError::Internal(Box::new(error)))?;
+        encode(&mut text, &self.registry).map_err(|error| ApiError::Internal(Box::new(error)))?;
         Ok(text)
     }
 }
