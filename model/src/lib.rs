@@ -3,7 +3,9 @@
 
 pub mod health;
 pub mod i18n;
+pub mod plan;
 pub mod problem;
+pub mod registry;
 
 pub use health::{Check, Health};
 pub use i18n::{Lang, Msg};

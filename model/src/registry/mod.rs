@@ -1,0 +1,8 @@
+//! The registry domain shared with the browser: plan inputs and the rules
+//! that check them.
+
+pub mod finding;
+pub mod input;
+
+pub use finding::{Finding, Severity};
+pub use input::*;
