@@ -10,6 +10,8 @@ use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::ClusterSettings;
+
 /// Config file read when neither `--config` nor `RC_CONFIG` names one; a
 /// missing default file is not an error, a missing named file is.
 pub const DEFAULT_CONFIG_FILE: &str = "registry-console.toml";
@@ -28,6 +30,11 @@ pub struct Settings {
     /// Seconds given to open requests at SIGTERM/SIGINT before they are cut.
     pub shutdown_timeout_seconds: u64,
     pub log: LogSettings,
+    /// Where the Kubernetes API server is (`[cluster]`, `RC_CLUSTER__API_URL`, …).
+    pub cluster: ClusterSettings,
+    /// Minutes a previewed plan may wait for its apply; its secret values are
+    /// held encrypted until then (`RC_PLAN_TTL_MINUTES`).
+    pub plan_ttl_minutes: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,6 +61,8 @@ impl Default for Settings {
             web_root: PathBuf::from("web"),
             shutdown_timeout_seconds: 10,
             log: LogSettings { format: LogFormat::Text, filter: "info".into() },
+            cluster: ClusterSettings::default(),
+            plan_ttl_minutes: 15,
         }
     }
 }
@@ -97,6 +106,18 @@ pub struct Cli {
     #[arg(long, value_name = "FILTER")]
     #[serde(skip)]
     pub log_filter: Option<String>,
+    /// Kubernetes API server URL [env: RC_CLUSTER__API_URL]
+    #[arg(long, value_name = "URL")]
+    #[serde(skip)]
+    pub cluster_url: Option<String>,
+    /// CA certificate (PEM) of the API server [env: RC_CLUSTER__CA_FILE]
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub cluster_ca_file: Option<PathBuf>,
+    /// kubeconfig naming the cluster; its user is ignored [env: RC_CLUSTER__KUBECONFIG]
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub kubeconfig: Option<PathBuf>,
     /// Print the effective configuration and exit
     #[arg(long)]
     #[serde(skip)]
@@ -162,6 +183,15 @@ pub fn load(cli: &Cli) -> Result<Settings, Box<figment::Error>> {
     }
     if let Some(filter) = &cli.log_filter {
         figment = figment.merge(("log.filter", filter));
+    }
+    if let Some(url) = &cli.cluster_url {
+        figment = figment.merge(("cluster.api_url", url));
+    }
+    if let Some(file) = &cli.cluster_ca_file {
+        figment = figment.merge(("cluster.ca_file", file));
+    }
+    if let Some(file) = &cli.kubeconfig {
+        figment = figment.merge(("cluster.kubeconfig", file));
     }
     figment.extract().map_err(Box::new)
 }

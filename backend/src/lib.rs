@@ -2,6 +2,7 @@
 //! server-rendered pages. `main.rs` only loads settings and runs `startup`.
 
 pub mod api;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod error;

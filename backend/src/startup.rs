@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer, web};
 use sqlx::SqlitePool;
 use tracing_actix_web::TracingLogger;
 
+use crate::cluster::{ClientCache, ClusterAccess, ClusterError};
 use crate::config::Settings;
 use crate::metrics::{self, Metrics};
 use crate::web::WebAssets;
@@ -33,12 +34,16 @@ pub enum StartupError {
     Database(#[from] db::DbError),
     #[error(transparent)]
     Web(#[from] web_app::WebError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
 }
 
 /// Shared by every request handler.
 pub struct AppState {
     pub db: SqlitePool,
     pub started: Instant,
+    pub cluster: ClusterAccess,
+    pub settings: Settings,
 }
 
 pub struct Application {
@@ -49,7 +54,13 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let started = Instant::now();
+        // rustls is reached through several crates; pick its crypto once (a second call is a no-op).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let pool = db::connect(&settings.database_url).await?;
+        let cluster = ClusterAccess::from_settings(&settings.cluster).await?;
+        if !cluster.is_configured() {
+            tracing::warn!("no cluster configured; registry calls will answer 503");
+        }
         let assets = WebAssets::load(&settings.web_root)?;
         if !assets.has_app() {
             tracing::warn!(web_root = %settings.web_root.display(), "browser app not found; serving the API only");
@@ -59,12 +70,15 @@ impl Application {
         let address =
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.listen, source })?;
 
-        let state = web::Data::new(AppState { db: pool, started });
+        let state = web::Data::new(AppState { db: pool, started, cluster, settings: settings.clone() });
         let assets = web::Data::new(assets);
         let metrics = web::Data::new(Metrics::default());
         let server = HttpServer::new(move || {
+            // Per worker: a client's connections live on the runtime that made it.
+            let clients = web::Data::new(ClientCache::new(state.cluster.clone()));
             App::new()
                 .app_data(state.clone())
+                .app_data(clients)
                 .app_data(assets.clone())
                 .app_data(metrics.clone())
                 .app_data(api::json_config())

@@ -24,6 +24,9 @@ pub struct Problem {
     /// Every invalid field, with a stable code the app translates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Extension members of this kind of problem, e.g. `diff` on a 409.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One invalid field of a request.
@@ -50,6 +53,7 @@ mod tests {
             detail: None,
             instance: None,
             errors: vec![],
+            extensions: serde_json::Map::new(),
         };
         let json = serde_json::to_value(&problem).expect("serialise");
         assert_eq!(json, serde_json::json!({"type": "about:blank", "title": "Not Found", "status": 404}));

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1` and the probes. Handlers are thin: extract,
 //! call, map the error. Each area has its own file with a `scope()`.
 
+pub mod caller;
 pub mod health;
 
 use actix_web::{HttpRequest, HttpResponse, web};
