@@ -3,8 +3,11 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use registry_console::cluster::ClusterSettings;
 use registry_console::config::{LogFormat, LogSettings, Settings};
 use registry_console::startup::Application;
+
+use crate::cluster::Endpoint;
 
 pub struct Console {
     pub address: SocketAddr,
@@ -12,7 +15,22 @@ pub struct Console {
 }
 
 impl Console {
+    /// A console without a cluster (registry calls answer 503).
     pub async fn start(web_root: &Path) -> Self {
+        Self::start_with(web_root, ClusterSettings::default()).await
+    }
+
+    /// A console talking to the test cluster at `endpoint`.
+    pub async fn with_cluster(web_root: &Path, endpoint: &Endpoint) -> Self {
+        let cluster = ClusterSettings {
+            api_url: Some(endpoint.url.clone()),
+            ca_file: Some(endpoint.ca_file.clone()),
+            kubeconfig: None,
+        };
+        Self::start_with(web_root, cluster).await
+    }
+
+    async fn start_with(web_root: &Path, cluster: ClusterSettings) -> Self {
         let data = tempfile::tempdir().expect("temp dir for the console database");
         let settings = Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -20,6 +38,8 @@ impl Console {
             web_root: web_root.to_owned(),
             shutdown_timeout_seconds: 1,
             log: LogSettings { format: LogFormat::Text, filter: "warn".into() },
+            cluster,
+            ..Settings::default()
         };
         let app =
             Application::build(settings).await.unwrap_or_else(|e| panic!("the console server cannot start: {e:?}"));
@@ -30,5 +50,10 @@ impl Console {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
+    }
+
+    /// The console's SQLite file, for tests that check what it stores.
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self._data.path().join("console.db")
     }
 }

@@ -38,6 +38,7 @@ pub async fn spawn_app_with(dir: tempfile::TempDir, web_root: PathBuf) -> TestAp
         web_root,
         shutdown_timeout_seconds: 1,
         log: LogSettings { format: LogFormat::Text, filter: "warn".into() },
+        ..Settings::default()
     };
     let app = Application::build(settings).await.expect("server starts");
     let address = app.address();
