@@ -3,6 +3,9 @@
 
 pub mod finding;
 pub mod input;
+pub mod rules;
+pub mod validate;
 
 pub use finding::{Finding, Severity};
 pub use input::*;
+pub use validate::*;
