@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod metrics;
+pub mod pki;
 pub mod registry;
 pub mod startup;
 pub mod telemetry;
