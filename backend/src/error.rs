@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The object moved since the plan was made; `diff` is what changed.
     #[error("{detail}")]
     Conflict { detail: String, diff: Vec<DiffEntry> },
+    /// The cluster or the plan is not in a state this request can start from.
+    #[error("{detail}")]
+    State { detail: String },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
     #[error("internal error")]
@@ -139,11 +142,12 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Invalid { .. } | ApiError::ConfirmationRequired { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::State { .. } => StatusCode::CONFLICT,
             ApiError::Cluster(error) => match error {
-                ClusterError::Api { status, .. } => {
-                    StatusCode::from_u16(*status).ok().filter(|s| s.is_client_error()).unwrap_or(StatusCode::BAD_GATEWAY)
-                }
+                ClusterError::Api { status, .. } => StatusCode::from_u16(*status)
+                    .ok()
+                    .filter(|s| s.is_client_error())
+                    .unwrap_or(StatusCode::BAD_GATEWAY),
                 ClusterError::NotConfigured | ClusterError::BadSettings(_) => StatusCode::SERVICE_UNAVAILABLE,
                 ClusterError::Transport(_) | ClusterError::Decode(_) => StatusCode::BAD_GATEWAY,
             },

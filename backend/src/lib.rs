@@ -2,6 +2,8 @@
 //! server-rendered pages. `main.rs` only loads settings and runs `startup`.
 
 pub mod api;
+pub mod audit;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod db;

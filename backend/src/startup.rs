@@ -13,6 +13,7 @@ use tracing_actix_web::TracingLogger;
 use crate::cluster::{ClientCache, ClusterAccess, ClusterError};
 use crate::config::Settings;
 use crate::metrics::{self, Metrics};
+use crate::registry::plan::store::{PlanSeal, StoreError};
 use crate::web::WebAssets;
 use crate::{api, db, web as web_app};
 
@@ -36,6 +37,8 @@ pub enum StartupError {
     Web(#[from] web_app::WebError),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    PlanStore(#[from] StoreError),
 }
 
 /// Shared by every request handler.
@@ -44,6 +47,8 @@ pub struct AppState {
     pub started: Instant,
     pub cluster: ClusterAccess,
     pub settings: Settings,
+    /// Seals previewed plans (they may hold secret values) until their apply.
+    pub plan_seal: PlanSeal,
 }
 
 pub struct Application {
@@ -58,6 +63,7 @@ impl Application {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let pool = db::connect(&settings.database_url).await?;
         let cluster = ClusterAccess::from_settings(&settings.cluster).await?;
+        let plan_seal = PlanSeal::generate()?;
         if !cluster.is_configured() {
             tracing::warn!("no cluster configured; registry calls will answer 503");
         }
@@ -70,7 +76,7 @@ impl Application {
         let address =
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.listen, source })?;
 
-        let state = web::Data::new(AppState { db: pool, started, cluster, settings: settings.clone() });
+        let state = web::Data::new(AppState { db: pool, started, cluster, settings: settings.clone(), plan_seal });
         let assets = web::Data::new(assets);
         let metrics = web::Data::new(Metrics::default());
         let server = HttpServer::new(move || {

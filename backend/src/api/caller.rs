@@ -27,8 +27,9 @@ impl FromRequest for Caller {
 
 fn caller(request: &HttpRequest) -> Result<Caller, ApiError> {
     let token = bearer_token(request).ok_or_else(|| ApiError::Unauthorized {
-        detail: "send the cluster credential as `Authorization: Bearer <token>` (for example the output of `oc whoami -t`)"
-            .into(),
+        detail:
+            "send the cluster credential as `Authorization: Bearer <token>` (for example the output of `oc whoami -t`)"
+                .into(),
     })?;
     let cache = request
         .app_data::<web::Data<ClientCache>>()

@@ -3,6 +3,7 @@
 
 pub mod caller;
 pub mod health;
+pub mod plans;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -12,7 +13,9 @@ use crate::error::{ApiError, problem_response};
 pub fn scope() -> actix_web::Scope {
     web::scope("/api")
         // A nested scope does not inherit its parent's default service.
-        .service(web::scope("/v1").service(health::scope()).default_service(web::to(unknown_api_path)))
+        .service(
+            web::scope("/v1").service(health::scope()).service(plans::scope()).default_service(web::to(unknown_api_path)),
+        )
         .default_service(web::to(unknown_api_path))
 }
 

@@ -37,7 +37,9 @@ pub struct ClusterSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    #[error("no cluster is configured: set cluster.api_url (and cluster.ca_file) or cluster.kubeconfig, or run in a pod")]
+    #[error(
+        "no cluster is configured: set cluster.api_url (and cluster.ca_file) or cluster.kubeconfig, or run in a pod"
+    )]
     NotConfigured,
     #[error("the cluster settings are not usable: {0}")]
     BadSettings(String),
@@ -89,11 +91,14 @@ impl ClusterAccess {
     /// Resolves the settings: `api_url`, then `kubeconfig`, then `KUBECONFIG`, then in-cluster.
     pub async fn from_settings(settings: &ClusterSettings) -> Result<Self, ClusterError> {
         let config = if let Some(url) = &settings.api_url {
-            let uri = url.parse().map_err(|error| ClusterError::BadSettings(format!("cluster.api_url {url:?}: {error}")))?;
+            let uri =
+                url.parse().map_err(|error| ClusterError::BadSettings(format!("cluster.api_url {url:?}: {error}")))?;
             let mut config = kube::Config::new(uri);
             config.root_cert_file = settings.ca_file.clone();
             Some(config)
-        } else if let Some(path) = settings.kubeconfig.clone().or_else(|| std::env::var_os("KUBECONFIG").map(PathBuf::from)) {
+        } else if let Some(path) =
+            settings.kubeconfig.clone().or_else(|| std::env::var_os("KUBECONFIG").map(PathBuf::from))
+        {
             let kubeconfig = Kubeconfig::read_from(&path)
                 .map_err(|error| ClusterError::BadSettings(format!("kubeconfig {}: {error}", path.display())))?;
             let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
@@ -237,9 +242,8 @@ impl UserClient {
 
     /// Text answers such as `pods/log`.
     pub async fn get_text(&self, path: &str) -> Result<String, ClusterError> {
-        let request = http::Request::get(path)
-            .body(Vec::new())
-            .map_err(|error| ClusterError::Transport(error.to_string()))?;
+        let request =
+            http::Request::get(path).body(Vec::new()).map_err(|error| ClusterError::Transport(error.to_string()))?;
         self.client.request_text(request).await.map_err(ClusterError::from_kube)
     }
 

@@ -57,7 +57,11 @@ pub fn resource_for(api_version: &str, kind: &str) -> Option<Resource> {
 
 impl Resource {
     fn prefix(&self) -> String {
-        if self.api_version.contains('/') { format!("/apis/{}", self.api_version) } else { format!("/api/{}", self.api_version) }
+        if self.api_version.contains('/') {
+            format!("/apis/{}", self.api_version)
+        } else {
+            format!("/api/{}", self.api_version)
+        }
     }
 
     /// The collection path: `…/namespaces/NS/plural` or `…/plural`.

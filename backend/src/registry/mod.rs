@@ -1,4 +1,5 @@
 //! The registry domain on the server: the read model, plans (build,
 //! preview, apply), and redaction of secret values.
 
+pub mod plan;
 pub mod redact;

@@ -128,7 +128,8 @@ mod tests {
     fn http_secret_and_route_keys_are_hidden() {
         let config = json!({"kind": "Config", "spec": {"httpSecret": "abcdef", "replicas": 1}});
         assert_eq!(redact(&config)["spec"]["httpSecret"], redacted(b"abcdef"));
-        let route = json!({"kind": "Route", "spec": {"tls": {"key": "-----BEGIN PRIVATE KEY-----", "certificate": "c"}}});
+        let route =
+            json!({"kind": "Route", "spec": {"tls": {"key": "-----BEGIN PRIVATE KEY-----", "certificate": "c"}}});
         let shown = redact(&route);
         assert_eq!(shown["spec"]["tls"]["certificate"], "c");
         assert!(!shown.to_string().contains("BEGIN PRIVATE"));

@@ -1,0 +1,247 @@
+//! `/api/v1/plans`: preview a change, read it back, apply it.
+//!
+//! `POST /plans` builds, simulates and dry-runs a plan and keeps it (sealed)
+//! for `plan_ttl_minutes`; `POST /plans/{id}/apply` applies it once, with the
+//! confirmations its dangers need, answering 409 with the fresh diff when an
+//! object moved since the preview.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use model::Lang;
+use model::plan::{ApplyRequest, ApplyResult, DiffEntry, Plan, StepStatus};
+use model::registry::PlanRequest;
+use serde_json::json;
+
+use crate::api::caller::Caller;
+use crate::audit::{self, Phase, Record};
+use crate::clock;
+use crate::cluster::UserClient;
+use crate::error::ApiError;
+use crate::registry::plan::build::{self, BuildError, Ctx};
+use crate::registry::plan::engine::{self, PlanDraft, SimulateError};
+use crate::registry::plan::store::{self, StoreError};
+use crate::startup::AppState;
+
+pub fn scope() -> actix_web::Scope {
+    web::scope("/plans")
+        .route("", web::post().to(preview))
+        .route("/{id}", web::get().to(get_plan))
+        .route("/{id}/apply", web::post().to(apply))
+}
+
+impl From<BuildError> for ApiError {
+    fn from(error: BuildError) -> Self {
+        match error {
+            BuildError::Invalid(findings) => ApiError::Invalid { findings },
+            BuildError::Cluster(error) => ApiError::Cluster(error),
+            BuildError::State(detail) => ApiError::State { detail },
+        }
+    }
+}
+
+impl From<SimulateError> for ApiError {
+    fn from(error: SimulateError) -> Self {
+        match error {
+            SimulateError::Cluster(error) => ApiError::Cluster(error),
+            step @ SimulateError::Step { .. } => ApiError::State { detail: step.to_string() },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+fn request_id(request: &HttpRequest) -> Option<String> {
+    request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned)
+}
+
+/// Simulates, dry-runs and stores a draft; the view the user sees.
+async fn finish(state: &AppState, client: &UserClient, mut draft: PlanDraft) -> Result<Plan, ApiError> {
+    engine::simulate(client, &mut draft).await?;
+    let dry_run = engine::dry_run(client, &draft).await;
+    let now = clock::now_unix();
+    let expires_at = now + i64::from(state.settings.plan_ttl_minutes) * 60;
+    let steps = engine::step_views(&draft);
+    let view = Plan {
+        id: state.plan_seal.new_id()?,
+        kind: draft.kind.clone(),
+        summary: draft.summary.clone(),
+        commands: steps.iter().map(|step| step.oc.clone()).collect(),
+        steps,
+        warning_messages: draft.warnings.iter().map(|warning| warning.message(Lang::En)).collect(),
+        warnings: draft.warnings.clone(),
+        dangers: draft.dangers.clone(),
+        dry_run,
+        gitops: draft.gitops.clone(),
+        expires_at: clock::rfc3339(expires_at),
+        notes: draft.notes.clone(),
+    };
+    store::save(&state.db, &state.plan_seal, client.token_hash(), &view, &draft, expires_at).await?;
+    Ok(view)
+}
+
+async fn preview(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    body: web::Json<PlanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let client = &caller.client;
+    let ctx = Ctx { client, now: clock::now_unix() };
+    let mut draft = build::build(&ctx, &body).await?;
+    draft.kind = body.kind().to_owned();
+    let view = finish(&state, client, draft).await?;
+    let actor = audit::whoami(client).await.unwrap_or_default();
+    let targets: Vec<_> = view.steps.iter().map(|step| step.target.clone()).collect();
+    audit::append(
+        &state.db,
+        &Record {
+            actor: &actor,
+            action: "plan.preview",
+            phase: Phase::Event,
+            intent_id: None,
+            plan_id: Some(&view.id),
+            targets: &targets,
+            summary: &view.summary,
+            detail: &json!({"kind": view.kind, "dryRun": view.dry_run}),
+            outcome: None,
+            correlation_id: request_id(&request).as_deref(),
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/plans/{}", view.id))).json(view))
+}
+
+fn gone(id: &str) -> ApiError {
+    ApiError::not_found(format!("no plan {id}: it does not exist, has expired, or was made by someone else"))
+}
+
+async fn get_plan(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let stored =
+        store::load(&state.db, &state.plan_seal, caller.client.token_hash(), &id).await?.ok_or_else(|| gone(&id))?;
+    Ok(HttpResponse::Ok().json(stored.view))
+}
+
+async fn apply(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<ApplyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let client = &caller.client;
+    let stored = store::load(&state.db, &state.plan_seal, client.token_hash(), &id).await?.ok_or_else(|| gone(&id))?;
+    if stored.applied {
+        return Err(ApiError::State { detail: format!("plan {id} was already applied; preview the change again") });
+    }
+    let missing: Vec<_> = stored.view.dangers.iter().filter(|danger| !body.confirm.contains(&danger.code)).collect();
+    if !missing.is_empty() {
+        return Err(ApiError::ConfirmationRequired {
+            codes: missing.iter().map(|danger| danger.code.clone()).collect(),
+            messages: missing.iter().map(|danger| danger.message.clone()).collect(),
+        });
+    }
+    let conflicts = engine::check_conflicts(client, &stored.draft).await?;
+    if !conflicts.is_empty() {
+        let diff: Vec<DiffEntry> = conflicts
+            .iter()
+            .flat_map(|conflict| {
+                conflict.diff.iter().map(|entry| DiffEntry {
+                    path: format!("{}:{}", conflict.target.display(), entry.path),
+                    ..entry.clone()
+                })
+            })
+            .collect();
+        let targets: Vec<String> = conflicts.iter().map(|conflict| conflict.target.display()).collect();
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "{} changed since the plan was made; nothing was written. Preview the change again.",
+                targets.join(", ")
+            ),
+            diff,
+        });
+    }
+    if !store::mark_applied(&state.db, &id).await? {
+        return Err(ApiError::State { detail: format!("plan {id} was already applied; preview the change again") });
+    }
+    let actor = audit::whoami(client).await?;
+    let targets: Vec<_> = stored.view.steps.iter().map(|step| step.target.clone()).collect();
+    let correlation = request_id(&request);
+    let intent_id = audit::append(
+        &state.db,
+        &Record {
+            actor: &actor,
+            action: &format!("plan.apply.{}", stored.view.kind),
+            phase: Phase::Intent,
+            intent_id: None,
+            plan_id: Some(&id),
+            targets: &targets,
+            summary: &stored.view.summary,
+            detail: &json!({"steps": stored.view.steps, "confirmed": body.confirm}),
+            outcome: None,
+            correlation_id: correlation.as_deref(),
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let results = engine::apply(client, &stored.draft).await;
+    let succeeded = results.iter().all(|result| result.status == StepStatus::Applied);
+    let (revert_plan_id, irreversible_steps) = if succeeded {
+        (None, Vec::new())
+    } else {
+        let (steps, irreversible) = engine::revert_steps(&stored.draft, &results);
+        let revert_id = if steps.is_empty() {
+            None
+        } else {
+            let draft = PlanDraft {
+                kind: "revert".into(),
+                summary: format!("Undo the applied steps of plan {id}"),
+                steps,
+                ..PlanDraft::default()
+            };
+            match finish(&state, client, draft).await {
+                Ok(plan) => Some(plan.id),
+                Err(error) => {
+                    tracing::warn!(%error, plan = %id, "the revert plan could not be made");
+                    None
+                }
+            }
+        };
+        (revert_id, irreversible)
+    };
+    let touches_config = stored.draft.steps.iter().any(|step| step.target.kind == "Config");
+    let settled =
+        if succeeded && touches_config { engine::settled_config(client, Duration::from_secs(3)).await } else { None };
+    let outcome = if succeeded { "succeeded" } else { "failed" };
+    audit::append(
+        &state.db,
+        &Record {
+            actor: &actor,
+            action: &format!("plan.apply.{}", stored.view.kind),
+            phase: Phase::Outcome,
+            intent_id: Some(intent_id),
+            plan_id: Some(&id),
+            targets: &targets,
+            summary: &stored.view.summary,
+            detail: &json!({"results": results, "revertPlanId": revert_plan_id}),
+            outcome: Some(outcome),
+            correlation_id: correlation.as_deref(),
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(ApplyResult {
+        plan_id: id.into_inner(),
+        audit_id: intent_id,
+        succeeded,
+        steps: results,
+        revert_plan_id,
+        irreversible_steps,
+        settled,
+    }))
+}

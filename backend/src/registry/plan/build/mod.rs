@@ -1,0 +1,268 @@
+//! From a user's input to the steps of a plan. Each kind of input has its
+//! builder; they read what they need from the cluster as the caller, run
+//! the `model` rules (the same the browser runs) and the server-only checks
+//! (certificates), and describe each write with its `oc` equivalent.
+
+mod access;
+mod config;
+mod images;
+mod pruner;
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use model::plan::Danger;
+use model::registry::{Finding, PlanRequest, RegistryFacts, validate};
+use serde_json::{Map, Value, json};
+
+use super::engine::{Guard, Op, PlanDraft, PlannedStep};
+use super::oc;
+use crate::cluster::resource::{self, Resource};
+use crate::cluster::{ClusterError, UserClient};
+
+/// The registry's namespace.
+pub const NAMESPACE: &str = "openshift-image-registry";
+/// Where trusted CAs and the global pull secret live.
+pub const CONFIG_NAMESPACE: &str = "openshift-config";
+/// The administrator's credentials secret for the storage provider (REFERENCE §2).
+pub const CREDENTIALS_SECRET: &str = "image-registry-private-configuration-user";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("the request breaks the registry's rules")]
+    Invalid(Vec<Finding>),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// The cluster is not in a state this plan can start from.
+    #[error("{0}")]
+    State(String),
+}
+
+/// What builders share: the caller's client and the time.
+pub struct Ctx<'a> {
+    pub client: &'a UserClient,
+    pub now: i64,
+}
+
+impl Ctx<'_> {
+    pub async fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Option<Value>, ClusterError> {
+        self.client.get_opt(&resource.path(namespace, name)).await
+    }
+
+    pub async fn list(&self, resource: Resource, namespace: &str) -> Result<Vec<Value>, ClusterError> {
+        let list = self.client.get(&resource.collection(namespace)).await?;
+        Ok(list.get("items").and_then(Value::as_array).cloned().unwrap_or_default())
+    }
+
+    /// `configs/cluster`, which the operator creates at bootstrap.
+    pub async fn registry_config(&self) -> Result<Value, BuildError> {
+        self.get(resource::CONFIG, "", "cluster").await?.ok_or_else(|| {
+            BuildError::State(
+                "configs.imageregistry.operator.openshift.io/cluster does not exist yet: the image registry operator \
+                 creates it when it starts; try again once it has"
+                    .into(),
+            )
+        })
+    }
+}
+
+/// Builds the plan for `request`; nothing is written.
+pub async fn build(ctx: &Ctx<'_>, request: &PlanRequest) -> Result<PlanDraft, BuildError> {
+    let config = match request {
+        PlanRequest::Management(_) | PlanRequest::Storage(_) | PlanRequest::Routes(_) => {
+            Some(ctx.registry_config().await?)
+        }
+        _ => None,
+    };
+    let mut facts = config.as_ref().map(facts_of).unwrap_or_default();
+    if let PlanRequest::Storage(input) = request
+        && let model::registry::StorageProvider::Pvc(pvc) = &input.provider
+        && !pvc.claim.is_empty()
+        && pvc.create.is_none()
+        && pvc.nfs.is_none()
+        && let Some(claim) = ctx.get(resource::PVC, NAMESPACE, &pvc.claim).await?
+    {
+        facts.claim_access_modes = Some(strings(claim.pointer("/spec/accessModes")));
+    }
+    let mut findings = validate(request, &facts);
+    if findings.iter().any(Finding::is_error) {
+        return Err(BuildError::Invalid(findings));
+    }
+    let mut draft = match (request, &config) {
+        (PlanRequest::Management(input), Some(config)) => config::management(input, config),
+        (PlanRequest::Storage(input), Some(config)) => config::storage(ctx, input, config).await?,
+        (PlanRequest::Routes(input), Some(config)) => config::routes(ctx, input, config).await?,
+        (PlanRequest::DefaultStorageClass(input), _) => config::default_storage_class(ctx, input).await?,
+        (PlanRequest::TrustedCa(input), _) => images::trusted_ca(ctx, input).await?,
+        (PlanRequest::TrustIngressCa(input), _) => images::trust_ingress_ca(ctx, input).await?,
+        (PlanRequest::RegistrySources(input), _) => images::registry_sources(ctx, input).await?,
+        (PlanRequest::MirrorSet(input), _) => images::mirror_set(ctx, input).await?,
+        (PlanRequest::DeleteImageTag(input), _) => images::delete_image_tag(input),
+        (PlanRequest::DeleteImage(input), _) => images::delete_image(input),
+        (PlanRequest::GlobalPullSecret(input), _) => access::global_pull_secret(ctx, input).await?,
+        (PlanRequest::RoleGrant(input), _) => access::role_grant(ctx, input).await?,
+        (PlanRequest::MetricsAccess(input), _) => access::metrics_access(ctx, input).await?,
+        (PlanRequest::PullSecret(input), _) => access::pull_secret(ctx, input).await?,
+        (PlanRequest::Pruner(input), _) => pruner::pruner(ctx, input).await?,
+        (PlanRequest::PruneNow(_), _) => pruner::prune_now(ctx).await?,
+        _ => return Err(BuildError::State("the registry config is needed for this plan".into())),
+    };
+    draft.kind = request.kind().to_owned();
+    findings.retain(|finding| !finding.is_error());
+    findings.append(&mut draft.warnings);
+    draft.warnings = findings;
+    Ok(draft)
+}
+
+/// The facts the model's rules need, from `configs/cluster`.
+pub fn facts_of(config: &Value) -> RegistryFacts {
+    let spec = config.get("spec").cloned().unwrap_or(Value::Null);
+    let text = |pointer: &str| spec.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned();
+    RegistryFacts {
+        management_state: text("/managementState"),
+        replicas: spec.get("replicas").and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok()),
+        rollout_strategy: text("/rolloutStrategy"),
+        storage_providers: storage_providers(&spec),
+        storage_management_state: text("/storage/managementState"),
+        route_names: spec
+            .get("routes")
+            .and_then(Value::as_array)
+            .map(|routes| routes.iter().filter_map(|r| r.get("name")?.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        claim_access_modes: None,
+    }
+}
+
+/// The provider keys under `spec.storage`.
+pub fn storage_providers(spec: &Value) -> Vec<String> {
+    spec.get("storage")
+        .and_then(Value::as_object)
+        .map(|storage| storage.keys().filter(|key| key.as_str() != "managementState").cloned().collect())
+        .unwrap_or_default()
+}
+
+pub fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// A merge patch of `configs/cluster`, guarded by its whole spec.
+pub fn config_patch(patch: Value, summary: impl Into<String>) -> PlannedStep {
+    let line = oc::patch(&resource::CONFIG.oc_name(), "", "cluster", &patch);
+    PlannedStep::new(resource::CONFIG.object_ref("", "cluster"), Op::Patch { patch, guard: Guard::Spec }, summary, line)
+}
+
+/// A merge patch of any object, guarded by the fields it writes.
+pub fn patch_step(
+    resource: Resource,
+    namespace: &str,
+    name: &str,
+    patch: Value,
+    summary: impl Into<String>,
+) -> PlannedStep {
+    let line = oc::patch(&resource.oc_name(), namespace, name, &patch);
+    PlannedStep::new(resource.object_ref(namespace, name), Op::Patch { patch, guard: Guard::Touched }, summary, line)
+}
+
+/// A create with `oc create -f -` as its equivalent (objects without secrets).
+pub fn create_step(resource: Resource, body: Value, summary: impl Into<String>) -> PlannedStep {
+    let namespace = body.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let name = body.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let line = oc::create_from_stdin(&body);
+    PlannedStep::new(resource.object_ref(&namespace, &name), Op::Create { body }, summary, line)
+}
+
+/// Writes a secret's keys: creates the secret, or patches the keys of an
+/// existing one (`remove` keys are deleted). Overwriting a value the console
+/// never kept cannot be undone: such a step is irreversible.
+#[allow(clippy::too_many_arguments)]
+pub fn secret_step(
+    namespace: &str,
+    name: &str,
+    secret_type: &str,
+    data: &BTreeMap<String, Vec<u8>>,
+    remove: &[String],
+    existing: Option<&Value>,
+    summary: impl Into<String>,
+) -> PlannedStep {
+    let target = resource::SECRET.object_ref(namespace, name);
+    let encoded: Map<String, Value> =
+        data.iter().map(|(key, value)| (key.clone(), Value::String(STANDARD.encode(value)))).collect();
+    let files: Vec<String> = data.keys().map(|key| oc::from_file(key)).collect();
+    match existing {
+        None => {
+            let body = json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name, "namespace": namespace},
+                "type": secret_type,
+                "data": encoded,
+            });
+            let mut words = vec!["oc", "create", "secret", "generic", name, "-n", namespace];
+            let type_flag = format!("--type={secret_type}");
+            if secret_type != "Opaque" {
+                words.push(&type_flag);
+            }
+            let line = format!("{} {}", oc::command(words), files.join(" "));
+            PlannedStep::new(target, Op::Create { body }, summary, line)
+        }
+        Some(existing) => {
+            let mut patch_data = encoded;
+            for key in remove {
+                if !data.contains_key(key) {
+                    patch_data.insert(key.clone(), Value::Null);
+                }
+            }
+            let overwrites =
+                data.keys().any(|key| existing.pointer(&format!("/data/{}", escape_pointer(key))).is_some());
+            let mut line = format!(
+                "{} {}",
+                oc::command(["oc", "set", "data", &format!("secret/{name}"), "-n", namespace]),
+                files.join(" ")
+            );
+            let removed: Vec<String> =
+                remove.iter().filter(|key| !data.contains_key(*key)).map(|key| format!("{key}-")).collect();
+            if !removed.is_empty() {
+                line.push_str(&format!(
+                    "\n{}",
+                    oc::command(
+                        [
+                            &["oc", "set", "data", &format!("secret/{name}"), "-n", namespace][..],
+                            &removed.iter().map(String::as_str).collect::<Vec<_>>()
+                        ]
+                        .concat()
+                    )
+                ));
+            }
+            let step = PlannedStep::new(
+                target,
+                Op::Patch { patch: json!({ "data": patch_data }), guard: Guard::Touched },
+                summary,
+                line,
+            );
+            if overwrites || !removed.is_empty() { step.irreversible() } else { step }
+        }
+    }
+}
+
+/// RFC 6901 escaping of one JSON pointer segment.
+pub fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// A danger the user confirms by code.
+pub fn danger(code: &str, steps: Vec<usize>, message: impl Into<String>) -> Danger {
+    Danger { code: code.to_owned(), steps, message: message.into() }
+}
+
+/// The apps domain of the cluster (`ingresses.config/cluster` `spec.domain`).
+pub async fn apps_domain(ctx: &Ctx<'_>) -> Result<String, ClusterError> {
+    Ok(ctx
+        .get(resource::INGRESS_CONFIG, "", "cluster")
+        .await?
+        .and_then(|ingress| ingress.pointer("/spec/domain")?.as_str().map(str::to_owned))
+        .unwrap_or_default())
+}
