@@ -78,6 +78,7 @@ pub const CODES: &[&str] = &[
     "management.removed_effects",
     "management.unmanaged_effects",
     "management.no_storage",
+    "management.read_only",
     "storage.empty_dir_replicas",
     "storage.empty_dir_not_production",
     "storage.rwo_replicas",
@@ -117,7 +118,9 @@ pub const CODES: &[&str] = &[
     "routes.days_range",
     "routes.days_without_ca",
     "routes.csr_pending",
+    "routes.route_removed",
     "trusted_ca.host_has_port",
+    "trusted_ca.default_port",
     "registry_sources.allowed_and_blocked",
     "registry_sources.too_many",
     "registry_sources.entry_length",
@@ -144,7 +147,7 @@ pub fn validate(request: &PlanRequest, facts: &RegistryFacts) -> Vec<Finding> {
         PlanRequest::Management(input) => management(&mut check, input, facts),
         PlanRequest::Storage(input) => storage(&mut check, input, facts),
         PlanRequest::DefaultStorageClass(input) => check.subdomain("name", &input.name),
-        PlanRequest::Routes(input) => routes(&mut check, input),
+        PlanRequest::Routes(input) => routes(&mut check, input, facts),
         PlanRequest::TrustedCa(input) => trusted_ca(&mut check, input),
         PlanRequest::TrustIngressCa(input) => {
             if !input.host.is_empty() {
@@ -236,9 +239,12 @@ impl Check {
         }
     }
 
-    /// One of `allowed` (case-sensitive, as the API is).
+    /// One of `allowed` (case-sensitive, as the API is); empty is
+    /// `field.required` unless `allowed` lists `""`.
     fn one_of(&mut self, field: impl Into<String>, value: &str, allowed: &[&str]) {
-        if !allowed.contains(&value) {
+        if value.is_empty() && !allowed.contains(&"") {
+            self.error(field, "field.required");
+        } else if !allowed.contains(&value) {
             let shown: Vec<&str> = allowed.iter().copied().filter(|a| !a.is_empty()).collect();
             self.push(Finding::error(field, "field.one_of").with("value", value).with("allowed", shown.join(", ")));
         }
@@ -310,7 +316,8 @@ impl Check {
 
 const MANAGEMENT_STATES: &[&str] = &["Managed", "Unmanaged", "Removed"];
 const ROLLOUT_STRATEGIES: &[&str] = &["RollingUpdate", "Recreate"];
-const LOG_LEVELS: &[&str] = &["Normal", "Debug", "Trace", "TraceAll"];
+/// REFERENCE §1.1, §3: `""` means `Normal`.
+const LOG_LEVELS: &[&str] = &["", "Normal", "Debug", "Trace", "TraceAll"];
 const TOLERATION_OPERATORS: &[&str] = &["", "Exists", "Equal"];
 const TOLERATION_EFFECTS: &[&str] = &["", "NoSchedule", "PreferNoSchedule", "NoExecute"];
 const ACCESS_MODES: &[&str] = &["ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany", "ReadWriteOncePod"];
@@ -428,15 +435,20 @@ fn management(check: &mut Check, input: &ManagementInput, facts: &RegistryFacts)
             tolerate(check, i, toleration);
         }
     }
+    // The values the registry will have: the request's, else the current ones.
+    let replicas = input.replicas.or(facts.replicas);
     // REFERENCE §1.2, §1.4: per-pod emptyDir storage allows one replica.
     let on_empty_dir = facts.storage_providers.iter().any(|p| p == "emptyDir");
-    if on_empty_dir && input.replicas.is_some_and(|r| r > 1) {
-        check.error_value("replicas", "storage.empty_dir_replicas", input.replicas.unwrap_or_default());
+    if on_empty_dir && replicas.is_some_and(|r| r > 1) {
+        check.error_value("replicas", "storage.empty_dir_replicas", replicas.unwrap_or_default());
     }
     // REFERENCE §1.4: the current claim is ReadWriteOnce only.
     if facts.claim_access_modes.as_deref().is_some_and(rwo_only) {
-        let rollout = input.rollout_strategy.as_deref().map(|r| effective_rollout(Some(r), facts));
-        rwo_rules(check, input.replicas, rollout);
+        rwo_rules(check, replicas, Some(effective_rollout(input.rollout_strategy.as_deref(), facts)));
+    }
+    // REFERENCE §1.1: `readOnly` refuses pushes and deletes.
+    if input.read_only == Some(true) {
+        check.warning("readOnly", "management.read_only");
     }
 }
 
@@ -750,8 +762,14 @@ fn ibmcos_storage(check: &mut Check, cos: &IbmCosStorage) {
 const ROUTE_HOST_SUFFIX: &str = "-openshift-image-registry";
 
 /// REFERENCE §1.4, §5: route names, hosts and TLS material.
-fn routes(check: &mut Check, input: &RoutesInput) {
+fn routes(check: &mut Check, input: &RoutesInput, facts: &RegistryFacts) {
     let Some(routes) = &input.routes else { return };
+    // The list is replaced whole; the operator deletes the routes it no longer lists.
+    for name in &facts.route_names {
+        if !routes.iter().any(|r| &r.name == name) {
+            check.push(Finding::warning("routes", "routes.route_removed").with("name", name));
+        }
+    }
     let mut names = BTreeSet::new();
     let mut hosts = BTreeSet::new();
     for (i, route) in routes.iter().enumerate() {
@@ -845,8 +863,11 @@ fn trusted_ca(check: &mut Check, input: &TrustedCaInput) {
     if check.required("host", &input.host) {
         check.ca_host("host", &input.host);
     }
-    if input.port == Some(0) {
-        check.error_value("port", "field.port_invalid", 0);
+    match input.port {
+        Some(0) => check.error_value("port", "field.port_invalid", 0),
+        // node-ca writes `certs.d/<host>:443`, which image names without a port never use.
+        Some(443) => check.warning("port", "trusted_ca.default_port"),
+        _ => {}
     }
     if !has_certificate_block(&input.certificate) {
         check.error("certificate", "field.certificate_pem_missing");

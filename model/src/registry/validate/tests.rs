@@ -640,6 +640,13 @@ fn cases() -> Vec<Case> {
             "management.unmanaged_effects",
         ),
         warn(management(|_| {}), bare(), "managementState", "management.no_storage"),
+        warn(management(|m| m.read_only = Some(true)), cloud(), "readOnly", "management.read_only"),
+        err(
+            management(|m| m.replicas = None),
+            RegistryFacts { storage_providers: vec![s("emptyDir")], replicas: Some(2), ..cloud() },
+            "replicas",
+            "storage.empty_dir_replicas",
+        ),
         err(
             management(|m| m.replicas = Some(2)),
             RegistryFacts { storage_providers: vec![s("emptyDir")], replicas: Some(1), ..cloud() },
@@ -903,11 +910,18 @@ fn cases() -> Vec<Case> {
         err(generate(CERT, KEY, Some(826)), cloud(), "routes[0].tls.days", "routes.days_range"),
         warn(generate("", "", Some(30)), cloud(), "routes[0].tls.days", "routes.days_without_ca"),
         warn(generate("", "", None), cloud(), "routes[0].tls", "routes.csr_pending"),
+        warn(
+            routes(|_| {}),
+            RegistryFacts { route_names: vec![s("registry"), s("old")], ..cloud() },
+            "routes",
+            "routes.route_removed",
+        ),
         // trusted CA
         err(trusted_ca(|t| t.host = String::new()), cloud(), "host", "field.required"),
         err(trusted_ca(|t| t.host = s("registry.example.com:5000")), cloud(), "host", "trusted_ca.host_has_port"),
         err(trusted_ca(|t| t.host = s("bad host")), cloud(), "host", "field.host_invalid"),
         err(trusted_ca(|t| t.port = Some(0)), cloud(), "port", "field.port_invalid"),
+        warn(trusted_ca(|t| t.port = Some(443)), cloud(), "port", "trusted_ca.default_port"),
         err(trusted_ca(|t| t.certificate = s("MIIB")), cloud(), "certificate", "field.certificate_pem_missing"),
         err(trusted_ca(|t| t.config_map = s("Bad")), cloud(), "configMap", "field.dns_subdomain"),
         err(
@@ -1055,6 +1069,7 @@ fn cases() -> Vec<Case> {
         warn(PlanRequest::PruneNow(PruneNowInput {}), bare(), "", "pruner.metadata_only"),
         // role grants and metrics access
         err(grant(|g| g.role = s("cluster-admin")), cloud(), "role", "field.one_of"),
+        err(grant(|g| g.role.clear()), cloud(), "role", "field.required"),
         err(grant(|g| g.namespace = s("Team_A")), cloud(), "namespace", "field.dns_label"),
         err(grant(|g| g.namespace.clear()), cloud(), "namespace", "field.required"),
         err(grant(|g| g.subject.kind = s("Robot")), cloud(), "subject.kind", "field.one_of"),
@@ -1319,4 +1334,62 @@ fn findings_serialize_for_the_api() {
     assert_eq!(json[0]["field"], "replicas");
     assert_eq!(json[0]["code"], "field.negative");
     assert_eq!(json[0]["params"]["value"], "-3");
+}
+
+/// Splits `routes[1].tls.key` or `nodeSelector["a.b/c"]` into keys and indexes.
+fn path_segments(path: &str) -> Vec<String> {
+    let mut segments = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix("[\"") {
+            let end = quoted.find("\"]").unwrap_or(quoted.len());
+            segments.push(quoted[..end].to_owned());
+            rest = quoted.get(end + 2..).unwrap_or("");
+        } else if let Some(index) = rest.strip_prefix('[') {
+            let end = index.find(']').unwrap_or(index.len());
+            segments.push(index[..end].to_owned());
+            rest = index.get(end + 1..).unwrap_or("");
+        } else {
+            let rest_trimmed = rest.strip_prefix('.').unwrap_or(rest);
+            let end = rest_trimmed.find(['.', '[']).unwrap_or(rest_trimmed.len());
+            segments.push(rest_trimmed[..end].to_owned());
+            rest = &rest_trimmed[end..];
+        }
+        rest = rest.strip_prefix('.').unwrap_or(rest);
+    }
+    segments
+}
+
+#[test]
+fn field_paths_point_into_the_request_as_sent() {
+    assert_eq!(path_segments("routes[1].tls.key"), ["routes", "1", "tls", "key"]);
+    assert_eq!(path_segments("nodeSelector[\"a.b/c\"]"), ["nodeSelector", "a.b/c"]);
+    for case in cases() {
+        let json = serde_json::to_value(&case.request).expect("encode");
+        for finding in validate(&case.request, &case.facts) {
+            if finding.field.is_empty() {
+                continue;
+            }
+            let segments = path_segments(&finding.field);
+            let mut node = &json;
+            for (i, segment) in segments.iter().enumerate() {
+                let next = match segment.parse::<usize>() {
+                    Ok(index) if node.is_array() => node.get(index),
+                    _ => node.get(segment.as_str()),
+                };
+                match next {
+                    Some(next) => node = next,
+                    // An unset optional field (skipped when serialized) may be the last segment.
+                    None => assert!(
+                        i + 1 == segments.len() && node.is_object(),
+                        "{} is not a path in {json}",
+                        finding.field
+                    ),
+                }
+                if next.is_none() {
+                    break;
+                }
+            }
+        }
+    }
 }
