@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod health;
 pub mod plans;
+pub mod registry;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -14,7 +15,11 @@ pub fn scope() -> actix_web::Scope {
     web::scope("/api")
         // A nested scope does not inherit its parent's default service.
         .service(
-            web::scope("/v1").service(health::scope()).service(plans::scope()).default_service(web::to(unknown_api_path)),
+            web::scope("/v1")
+                .service(health::scope())
+                .service(registry::scope())
+                .service(plans::scope())
+                .default_service(web::to(unknown_api_path)),
         )
         .default_service(web::to(unknown_api_path))
 }

@@ -1,5 +1,8 @@
 //! The registry domain on the server: the read model, plans (build,
 //! preview, apply), and redaction of secret values.
 
+pub mod events;
 pub mod plan;
+pub mod read;
 pub mod redact;
+pub mod yaml;

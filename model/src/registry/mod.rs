@@ -5,6 +5,7 @@ pub mod finding;
 pub mod input;
 pub mod rules;
 pub mod validate;
+pub mod view;
 
 pub use finding::{Finding, Severity};
 pub use input::*;

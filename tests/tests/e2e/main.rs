@@ -3,5 +3,6 @@
 //! One binary, a module per area.
 
 mod cluster;
+mod registry_read;
 mod shell;
 mod simulator;
