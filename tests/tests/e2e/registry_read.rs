@@ -507,3 +507,159 @@ async fn the_event_stream_reports_changes_and_resumes_from_last_event_id() {
     assert!(replayed.is_empty(), "changes up to the Last-Event-ID were sent again: {replayed:#?}");
     assert!(!resumed.seen.iter().any(|event| event.event == "resync"), "{:#?}", resumed.seen);
 }
+
+/// A self-signed CA (`CN=registry.example.com, O=E2E`), valid until 2046-11-21T14:15:13Z.
+const TEST_CA: &str = "-----BEGIN CERTIFICATE-----
+MIIBrjCCAVWgAwIBAgIUa+xzZ8DzJpudFX0IkvD/AXQntv8wCgYIKoZIzj0EAwIw
+LTEdMBsGA1UEAwwUcmVnaXN0cnkuZXhhbXBsZS5jb20xDDAKBgNVBAoMA0UyRTAe
+Fw0yNjExMjYxNDE1MTNaFw00NjExMjExNDE1MTNaMC0xHTAbBgNVBAMMFHJlZ2lz
+dHJ5LmV4YW1wbGUuY29tMQwwCgYDVQQKDANFMkUwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAQtxOzzjykNpLizC2HtnEO/8N9Ga2WPF0DeAUZZncx9IgeGx/G7xZHr
+KQls2WZe1FytlrtvRgFrQ3kClKL9WTjQo1MwUTAdBgNVHQ4EFgQUiLgS0C1y5Mph
+nhRf8/5/Hjb4ka0wHwYDVR0jBBgwFoAUiLgS0C1y5MphnhRf8/5/Hjb4ka0wDwYD
+VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiBpY7yLGH74yTCuoF3OuaCg
+fJZUuyQIbZ4H7xxscUny4wIgHW49kQbuK9D9GoQbqeqJJ0FUhMEpKfIJgkdx3Ids
+FLs=
+-----END CERTIFICATE-----
+";
+
+#[tokio::test]
+async fn trusted_cas_show_each_registry_with_its_certificate_expiry() {
+    let cluster = Cluster::shared().await;
+    let _singletons = cluster.singletons().await;
+    let env = Env::start().await;
+    let admin = cluster.client(User::Admin).await;
+    let name = unique("e2e-trusted-cas");
+    let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(admin.clone(), "openshift-config");
+    let config_map = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "data": {"registry.example.com..5000": TEST_CA, "broken.example.com": "not a certificate"}
+    }))
+    .expect("ConfigMap");
+    config_maps.create(&PostParams::default(), &config_map).await.expect("create the CA ConfigMap");
+    let images: Api<DynamicObject> =
+        Api::all_with(admin.clone(), &resource("config.openshift.io", "v1", "Image", "images"));
+    let patch = json!({"spec": {"additionalTrustedCA": {"name": name}}});
+    images.patch("cluster", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("point images.config at it");
+
+    let view = env.view(User::Admin).await;
+    let _ = config_maps.delete(&name, &DeleteParams::default()).await;
+    cluster.reset().await;
+    assert_eq!(state(&view, "trustedCas"), "ok", "{view:#}");
+    let cas = &view["trustedCas"]["data"];
+    assert_eq!(cas["configMap"], json!(name));
+    assert_eq!(cas["configMapState"], "ok");
+    let entries = cas["entries"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 2, "{cas:#}");
+    let broken = entries.iter().find(|e| e["key"] == "broken.example.com").expect("the broken entry");
+    assert_eq!(broken["hostPort"], "broken.example.com");
+    assert!(
+        broken["error"].as_str().is_some_and(|e| !e.is_empty()) && broken["certificates"] == json!([]),
+        "{broken:#}"
+    );
+    let good = entries.iter().find(|e| e["key"] == "registry.example.com..5000").expect("the registry's entry");
+    assert_eq!(good["hostPort"], "registry.example.com:5000");
+    let certificate = &good["certificates"][0];
+    assert!(certificate["subject"].as_str().is_some_and(|s| s.contains("CN=registry.example.com")), "{good:#}");
+    assert_eq!(certificate["notAfter"], "2046-11-21T14:15:13Z");
+    assert!(certificate["daysLeft"].as_i64().is_some_and(|days| (7000..7400).contains(&days)), "{certificate:#}");
+}
+
+#[tokio::test]
+async fn a_managed_registry_shows_its_claim_routes_and_workloads() {
+    let cluster = Cluster::shared().await;
+    let _singletons = cluster.singletons().await;
+    let env = Env::start().await;
+    let configs = configs(cluster.client(User::Admin).await);
+    let patch =
+        json!({"spec": {"managementState": "Managed", "storage": {"pvc": {"claim": ""}}, "defaultRoute": true}});
+    configs.patch("cluster", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("manage the registry");
+
+    let started = Instant::now();
+    let ready = |view: &Value| {
+        view["storage"]["data"]["claim"]["state"] == "ok"
+            && view["deployment"]["state"] == "ok"
+            && view["pods"]["data"].as_array().is_some_and(|pods| !pods.is_empty())
+            && view["routes"]["data"]["routes"].as_array().is_some_and(|routes| !routes.is_empty())
+            && view["routes"]["data"]["hostnames"]["data"]["internalRegistryHostname"].is_string()
+    };
+    let view = loop {
+        let view = env.view(User::Admin).await;
+        if ready(&view) {
+            break view;
+        }
+        assert!(started.elapsed() < Duration::from_secs(40), "the managed registry did not show up: {view:#}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    cluster.reset().await;
+
+    let storage = &view["storage"]["data"];
+    assert_eq!(storage["provider"], "pvc", "{storage:#}");
+    assert_eq!((&storage["managed"], &storage["managementState"]), (&json!(true), &json!("Managed")), "{storage:#}");
+    let claim = &storage["claim"]["data"];
+    assert_eq!(claim["name"], "image-registry-storage");
+    assert_eq!(claim["accessModes"], json!(["ReadWriteMany"]), "{claim:#}");
+    assert_eq!(claim["capacity"], "100Gi", "{claim:#}");
+    assert!(claim["phase"].is_string(), "{claim:#}");
+    assert_eq!(view["config"]["data"]["storage"]["provider"], "pvc");
+
+    let routes = view["routes"]["data"]["routes"].as_array().cloned().unwrap_or_default();
+    let default_route = routes.iter().find(|r| r["name"] == "default-route").expect("default-route");
+    assert_eq!(default_route["host"], "default-route-openshift-image-registry.apps.cluster.example.com");
+    assert_eq!(
+        (&default_route["tlsTermination"], &default_route["operatorOwned"]),
+        (&json!("reencrypt"), &json!(true))
+    );
+    let hostnames = &view["routes"]["data"]["hostnames"]["data"];
+    assert_eq!(hostnames["internalRegistryHostname"], "image-registry.openshift-image-registry.svc:5000");
+
+    assert_eq!(view["deployment"]["data"]["desired"], 1, "{view:#}");
+    let pods = view["pods"]["data"].as_array().cloned().unwrap_or_default();
+    assert!(pods.iter().all(|pod| pod["name"].as_str().is_some_and(|n| n.starts_with("image-registry-"))), "{pods:#?}");
+    assert!(pods.iter().all(|pod| pod["phase"].is_string() && pod["restarts"].is_i64()), "{pods:#?}");
+}
+
+/// Splits raw event-stream text into blocks (events and comments).
+async fn read_blocks(response: &mut reqwest::Response, until: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
+    let mut text = String::new();
+    while !until(&text) {
+        match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            other => panic!("the event stream stopped ({other:?}); so far: {text}"),
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn the_event_stream_reports_refused_watches_once_and_sends_heartbeats() {
+    let env = Env::start().await;
+    let response = env
+        .get("/api/v1/registry/events", Some(env.endpoint.token(User::Nobody)))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("connect as nobody");
+    assert_eq!(response.status().as_u16(), 200);
+    let mut response = response;
+    let text = read_blocks(&mut response, |text| text.contains("\n: ping\n")).await;
+    assert_eq!(text.matches("event: ready\n").count(), 1, "{text}");
+    assert_eq!(text.matches("event: degraded\n").count(), 8, "each refused watch once: {text}");
+    assert!(!text.contains("event: change"), "{text}");
+    let ready = text.split("\n\n").find(|block| block.contains("event: ready")).unwrap_or_default();
+    assert!(ready.contains("id: ") && ready.contains("\"watches\":[]"), "{ready}");
+    assert!(text.find("event: ready") < text.find("event: degraded"), "ready comes first: {text}");
+}
+
+#[tokio::test]
+async fn a_stale_last_event_id_resyncs_that_watch() {
+    let env = Env::start().await;
+    // resourceVersion 1 is long gone from the API server's watch cache: 410 Gone.
+    let stale = registry_console::registry::events::encode_id(&[("Config".to_owned(), "1".to_owned())].into());
+    let mut stream = Sse::connect(&env, Some(&stale)).await;
+    let resync = stream.wait_for("event: resync for Config", |event| event.event == "resync").await;
+    assert_eq!(resync.data["kind"], "Config", "{resync:?}");
+    assert!(rv(&resync) > 1, "{resync:?}");
+    assert!(stream.seen.iter().any(|event| event.event == "ready"), "{:#?}", stream.seen);
+}
