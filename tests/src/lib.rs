@@ -2,6 +2,7 @@
 //! server, Chromium through ChromeDriver, the test cluster) and fails, naming the part and the
 //! reason, when one cannot start. `cargo xtask test` provides the paths.
 
+pub mod api;
 pub mod browser;
 pub mod cluster;
 pub mod console;

@@ -257,8 +257,9 @@ pub struct S3Storage {
     #[serde(rename = "keyID")]
     pub key_id: String,
     /// ConfigMap in `openshift-config` with key `ca-bundle.crt`.
+    #[serde(rename = "trustedCA")]
     pub trusted_ca: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "chunkSizeMiB", skip_serializing_if = "Option::is_none")]
     pub chunk_size_mib: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<S3Credentials>,

@@ -648,9 +648,9 @@ fn s3_storage(check: &mut Check, s3: &S3Storage) {
         check.warning("provider.keyID", "storage.s3.key_id_ignored");
     }
     // `trustedCA.name`: max 253 and the DNS-subdomain pattern.
-    check.optional_subdomain("provider.trustedCa", &s3.trusted_ca);
+    check.optional_subdomain("provider.trustedCA", &s3.trusted_ca);
     if let Some(chunk) = s3.chunk_size_mib.filter(|c| !(5..=5120).contains(c)) {
-        check.error_value("provider.chunkSizeMib", "storage.s3.chunk_size_range", chunk);
+        check.error_value("provider.chunkSizeMiB", "storage.s3.chunk_size_range", chunk);
     }
 }
 

@@ -3,6 +3,7 @@
 //! One binary, a module per area.
 
 mod cluster;
+mod plans;
 mod registry_read;
 mod shell;
 mod simulator;

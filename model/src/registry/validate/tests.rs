@@ -794,9 +794,9 @@ fn cases() -> Vec<Case> {
             "storage.s3.endpoint_port",
         ),
         warn(s3(|b| b.encrypt = false), cloud(), "provider.keyID", "storage.s3.key_id_ignored"),
-        err(s3(|b| b.trusted_ca = s("Bad CA")), cloud(), "provider.trustedCa", "field.dns_subdomain"),
-        err(s3(|b| b.chunk_size_mib = Some(4)), cloud(), "provider.chunkSizeMib", "storage.s3.chunk_size_range"),
-        err(s3(|b| b.chunk_size_mib = Some(5121)), cloud(), "provider.chunkSizeMib", "storage.s3.chunk_size_range"),
+        err(s3(|b| b.trusted_ca = s("Bad CA")), cloud(), "provider.trustedCA", "field.dns_subdomain"),
+        err(s3(|b| b.chunk_size_mib = Some(4)), cloud(), "provider.chunkSizeMiB", "storage.s3.chunk_size_range"),
+        err(s3(|b| b.chunk_size_mib = Some(5121)), cloud(), "provider.chunkSizeMiB", "storage.s3.chunk_size_range"),
         // storage: gcs
         err(gcs(|g| g.bucket = s("google-registry")), cloud(), "provider.bucket", "storage.gcs.bucket_invalid"),
         err(gcs(|g| g.keyfile = Some(s("not json"))), cloud(), "provider.keyfile", "storage.gcs.keyfile_invalid"),

@@ -57,15 +57,6 @@ pub fn management(input: &ManagementInput, config: &Value) -> PlanDraft {
         step = step.irreversible();
         draft.dangers.push(danger("removed-deletes-storage", vec![0], REMOVED_DELETES_STORAGE));
     }
-    if removing {
-        draft.warnings.push(Finding::warning("managementState", "management.removed_deletes_workloads"));
-    }
-    if input.management_state.as_deref() == Some("Unmanaged") {
-        draft.warnings.push(Finding::warning("managementState", "management.unmanaged_no_reconcile"));
-    }
-    if input.management_state.as_deref() == Some("Managed") && storage_providers(&config["spec"]).is_empty() {
-        draft.warnings.push(Finding::warning("managementState", "management.managed_without_storage"));
-    }
     draft.gitops.extend(gitops_tracking(config).map(|tracking| format!("configs/cluster: {tracking}")));
     draft.steps.push(step);
     draft
@@ -279,11 +270,6 @@ pub async fn storage(ctx: &Ctx<'_>, input: &StorageInput, config: &Value) -> Res
                 input.provider.key()
             ),
         ));
-    }
-    if let StorageProvider::Pvc(pvc) = &input.provider
-        && pvc.claim.is_empty()
-    {
-        draft.warnings.push(Finding::warning("provider.claim", "storage.operator_creates_claim"));
     }
     draft.gitops.extend(gitops_tracking(config).map(|tracking| format!("configs/cluster: {tracking}")));
     Ok(draft)
