@@ -42,6 +42,9 @@ impl World {
             "/api/v1/namespaces/openshift-ingress-operator/secrets/router-ca".to_owned(),
             "/api/v1/persistentvolumes/nfs01".to_owned(),
             format!("/api/v1/namespaces/{NS}/resourcequotas/no-claims"),
+            "/api/v1/namespaces/openshift-config/configmaps/registry-trusted-cas".to_owned(),
+            "/api/v1/namespaces/team-a/secrets/registry-pull".to_owned(),
+            "/api/v1/namespaces/team-a/secrets/other-pull".to_owned(),
         ] {
             let _ = delete(&kube, &path).await;
         }
@@ -383,4 +386,417 @@ async fn the_api_servers_refusals_are_passed_on() {
         .expect("answer");
     assert_eq!(anonymous.status().as_u16(), 401);
     assert_eq!(anonymous.headers()["content-type"], "application/problem+json");
+}
+
+/// A CA (certificate PEM, key PEM) made for a test.
+fn test_ca() -> (String, String) {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, "Registry Console test CA");
+    params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+    let key = rcgen::KeyPair::generate().expect("CA key");
+    let certificate = params.self_signed(&key).expect("self-signed CA");
+    (certificate.pem(), key.serialize_pem())
+}
+
+/// A server certificate for `host` signed by the CA, and its key.
+fn leaf(host: &str, ca: &(String, String)) -> (String, String) {
+    let key = rcgen::KeyPair::generate().expect("leaf key");
+    let params = rcgen::CertificateParams::new(vec![host.to_owned()]).expect("leaf params");
+    let ca_key = rcgen::KeyPair::from_pem(&ca.1).expect("CA key");
+    let issuer = rcgen::Issuer::from_ca_cert_pem(&ca.0, ca_key).expect("issuer");
+    (params.signed_by(&key, &issuer).expect("signed leaf").pem(), key.serialize_pem())
+}
+
+#[tokio::test]
+async fn custom_route_with_an_uploaded_certificate_and_the_default_route() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let ca = test_ca();
+    let (certificate, key) = leaf("registry.example.com", &ca);
+    // The wrong host is refused before anything is written.
+    let (other_cert, other_key) = leaf("elsewhere.example.com", &ca);
+    let refused = admin
+        .preview(json!({"kind": "routes", "routes": [{"name": "public", "hostname": "registry.example.com",
+            "tls": {"source": "upload", "certificate": other_cert, "key": other_key, "caCertificate": ca.0}}]}))
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "{:#}", refused.body);
+    assert!(refused.field_errors().contains(&("routes[0].tls.certificate".into(), "tls.hostname_not_covered".into())));
+    // A key that is not the certificate's.
+    let mismatched = admin
+        .preview(json!({"kind": "routes", "routes": [{"name": "public", "hostname": "registry.example.com",
+            "tls": {"source": "upload", "certificate": certificate, "key": other_key}}]}))
+        .await;
+    assert!(
+        mismatched.field_errors().contains(&("routes[0].tls.key".into(), "tls.key_mismatch".into())),
+        "{:#}",
+        mismatched.body
+    );
+
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "routes", "defaultRoute": true, "routes": [{"name": "public", "hostname": "registry.example.com",
+            "secretName": "registry-tls", "tls": {"source": "upload", "certificate": certificate, "key": key, "caCertificate": ca.0}}]}))
+        .await;
+    assert_eq!(codes(&plan, "dangers"), ["route-key-copied"]);
+    assert!(!plan.to_string().contains("PRIVATE KEY"), "the plan shows the key");
+    let secret = world.must_get(&format!("/api/v1/namespaces/{NS}/secrets/registry-tls")).await;
+    assert_eq!(secret["type"], "kubernetes.io/tls");
+    assert_eq!(secret["data"]["tls.cacrt"], STANDARD.encode(&ca.0), "the CA goes under tls.cacrt");
+    let config = world.config().await;
+    assert_eq!(
+        config["spec"]["routes"],
+        json!([{"name": "public", "hostname": "registry.example.com", "secretName": "registry-tls"}])
+    );
+    assert_eq!(config["spec"]["defaultRoute"], true);
+}
+
+#[tokio::test]
+async fn a_server_generated_key_waits_for_its_signed_certificate() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "routes", "routes": [{"name": "public", "hostname": "registry.example.com",
+            "secretName": "registry-tls", "tls": {"source": "generate"}}]}))
+        .await;
+    let csr =
+        plan["notes"]["certificateSigningRequests"][0]["csr"].as_str().expect("a CSR in the plan's notes").to_owned();
+    assert!(csr.contains("BEGIN CERTIFICATE REQUEST"));
+    assert!(!plan.to_string().contains("PRIVATE KEY"), "the key must never be shown");
+    let secret = world.must_get(&format!("/api/v1/namespaces/{NS}/secrets/registry-tls")).await;
+    assert!(secret["data"]["tls.key"].is_string() && secret["data"].get("tls.crt").is_none());
+    // Until the certificate comes back the route has no secret (the router's default certificate).
+    assert_eq!(world.config().await["spec"]["routes"], json!([{"name": "public", "hostname": "registry.example.com"}]));
+
+    // The CA signs the CSR; the certificate alone is uploaded and matched against the kept key.
+    let ca = test_ca();
+    let ca_key = rcgen::KeyPair::from_pem(&ca.1).expect("CA key");
+    let issuer = rcgen::Issuer::from_ca_cert_pem(&ca.0, ca_key).expect("issuer");
+    let signed =
+        rcgen::CertificateSigningRequestParams::from_pem(&csr).expect("CSR").signed_by(&issuer).expect("sign").pem();
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "routes", "routes": [{"name": "public", "hostname": "registry.example.com",
+            "secretName": "registry-tls", "tls": {"source": "upload", "certificate": signed, "key": "", "caCertificate": ca.0}}]}))
+        .await;
+    assert!(
+        !plan["steps"][0]["irreversible"].as_bool().unwrap_or(true),
+        "adding a certificate overwrites nothing: {plan:#}"
+    );
+    let secret = world.must_get(&format!("/api/v1/namespaces/{NS}/secrets/registry-tls")).await;
+    assert_eq!(secret["data"]["tls.crt"], STANDARD.encode(&signed));
+    assert_eq!(world.config().await["spec"]["routes"][0]["secretName"], "registry-tls");
+    // A certificate for another key is refused.
+    let (foreign, _) = leaf("registry.example.com", &ca);
+    let refused = admin
+        .preview(json!({"kind": "routes", "routes": [{"name": "public", "hostname": "registry.example.com",
+            "secretName": "registry-tls", "tls": {"source": "upload", "certificate": foreign, "key": ""}}]}))
+        .await;
+    assert!(
+        refused.field_errors().contains(&("routes[0].tls.key".into(), "tls.key_mismatch".into())),
+        "{:#}",
+        refused.body
+    );
+}
+
+#[tokio::test]
+async fn a_trusted_ca_is_merged_into_the_existing_config_map() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let other = test_ca();
+    world
+        .send("POST", "/api/v1/namespaces/openshift-config/configmaps", "application/json",
+            &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "registry-cas"}, "data": {"quay.example.com": other.0}}))
+        .await;
+    world
+        .send(
+            "PATCH",
+            "/apis/config.openshift.io/v1/images/cluster",
+            "application/merge-patch+json",
+            &json!({"spec": {"additionalTrustedCA": {"name": "registry-cas"}}}),
+        )
+        .await;
+    let ca = test_ca();
+    let (plan, _) = admin
+        .preview_and_apply(
+            json!({"kind": "trusted-ca", "host": "registry.example.com", "port": 5000, "certificate": ca.0}),
+        )
+        .await;
+    assert_eq!(plan["steps"].as_array().map(Vec::len), Some(1), "the reference is already right: {plan:#}");
+    let map = world.must_get("/api/v1/namespaces/openshift-config/configmaps/registry-cas").await;
+    assert_eq!(map["data"]["registry.example.com..5000"], ca.0.as_str());
+    assert_eq!(map["data"]["quay.example.com"], other.0.as_str(), "the other CA was lost");
+    let image = world.must_get("/apis/config.openshift.io/v1/images/cluster").await;
+    assert_eq!(image["spec"]["additionalTrustedCA"]["name"], "registry-cas");
+    // A leaf certificate is not a CA.
+    let (leaf_cert, _) = leaf("registry.example.com", &ca);
+    let refused = admin.preview(json!({"kind": "trusted-ca", "host": "r.example.com", "certificate": leaf_cert})).await;
+    assert_eq!(refused.status.as_u16(), 422, "{:#}", refused.body);
+    assert!(
+        refused.field_errors().iter().any(|(field, code)| field == "certificate" && code == "ca.not_ca"),
+        "{:#}",
+        refused.body
+    );
+}
+
+#[tokio::test]
+async fn the_global_pull_secret_keeps_the_other_registries() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let existing = json!({"auths": {"quay.io": {"auth": STANDARD.encode("q:qpass"), "email": "q@example.com"},
+        "registry.redhat.io": {"auth": STANDARD.encode("r:rpass")}}});
+    world
+        .send("POST", "/api/v1/namespaces/openshift-config/secrets", "application/json", &json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pull-secret"}, "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": STANDARD.encode(existing.to_string())}}))
+        .await;
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "global-pull-secret", "registry": "registry.example.com:5000", "username": "svc", "password": "s3cret-pw"}))
+        .await;
+    assert!(!plan.to_string().contains("s3cret-pw") && !plan.to_string().contains("qpass"), "{plan:#}");
+    let secret = world.must_get("/api/v1/namespaces/openshift-config/secrets/pull-secret").await;
+    let config: Value = serde_json::from_slice(
+        &STANDARD.decode(secret["data"][".dockerconfigjson"].as_str().unwrap_or("")).expect("base64"),
+    )
+    .expect("json");
+    assert_eq!(config["auths"]["quay.io"], existing["auths"]["quay.io"]);
+    assert_eq!(config["auths"]["registry.redhat.io"], existing["auths"]["registry.redhat.io"]);
+    assert_eq!(config["auths"]["registry.example.com:5000"]["auth"], STANDARD.encode("svc:s3cret-pw"));
+}
+
+#[tokio::test]
+async fn two_pull_secrets_linked_at_once_are_both_kept() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let before = world.must_get("/api/v1/namespaces/team-a/serviceaccounts/default").await;
+    let request = |name: &str| {
+        json!({"kind": "pull-secret", "namespace": "team-a", "name": name, "registry": "registry.example.com",
+        "username": "puller", "password": format!("{name}-token"), "serviceAccount": "default"})
+    };
+    let first = admin.preview(request("registry-pull")).await.expect(201);
+    let second = admin.preview(request("other-pull")).await.expect(201);
+    assert!(
+        first["commands"][1].as_str().unwrap_or("").starts_with("oc secrets link default registry-pull --for=pull"),
+        "{first:#}"
+    );
+    let (a, b) = tokio::join!(
+        admin.apply(first["id"].as_str().unwrap_or_default(), &[]),
+        admin.apply(second["id"].as_str().unwrap_or_default(), &[])
+    );
+    assert_eq!(a.expect(200)["succeeded"], true);
+    assert_eq!(b.expect(200)["succeeded"], true);
+    let account = world.must_get("/api/v1/namespaces/team-a/serviceaccounts/default").await;
+    let names: Vec<&str> =
+        account["imagePullSecrets"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
+    assert!(names.contains(&"registry-pull") && names.contains(&"other-pull"), "{names:?}");
+    for old in before["imagePullSecrets"].as_array().into_iter().flatten() {
+        assert!(names.contains(&old["name"].as_str().unwrap_or("")), "an earlier entry was dropped: {names:?}");
+    }
+    let secret = world.must_get("/api/v1/namespaces/team-a/secrets/registry-pull").await;
+    assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
+    // Restore the account for the next test.
+    world
+        .send("PUT", "/api/v1/namespaces/team-a/serviceaccounts/default", "application/json", &{
+            let mut account = account.clone();
+            account["imagePullSecrets"] = before["imagePullSecrets"].clone();
+            if account["imagePullSecrets"].is_null() {
+                account.as_object_mut().map(|a| a.remove("imagePullSecrets"));
+            }
+            account
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn pruner_schedule_change_and_prune_now() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let (plan, _) =
+        admin.preview_and_apply(json!({"kind": "pruner", "schedule": "30 2 * * 0", "keepTagRevisions": 5})).await;
+    assert!(codes(&plan, "warnings").contains(&"pruner.schedule_utc".to_owned()), "{plan:#}");
+    let pruner = world.must_get("/apis/imageregistry.operator.openshift.io/v1/imagepruners/cluster").await;
+    assert_eq!(pruner["spec"]["schedule"], "30 2 * * 0");
+    assert_eq!(pruner["spec"]["keepTagRevisions"], 5);
+    world
+        .wait("the CronJob follows the schedule", |w| async move {
+            Ok(w.get(&format!("/apis/batch/v1/namespaces/{NS}/cronjobs/image-pruner")).await?["spec"]["schedule"]
+                == "30 2 * * 0")
+        })
+        .await;
+    let (plan, result) = admin.preview_and_apply(json!({"kind": "prune-now"})).await;
+    assert!(
+        plan["commands"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("oc create job --from=cronjob/image-pruner image-pruner-manual-"),
+        "{plan:#}"
+    );
+    let name = plan["steps"][0]["target"]["name"].as_str().unwrap_or_default();
+    let job = world.must_get(&format!("/apis/batch/v1/namespaces/{NS}/jobs/{name}")).await;
+    assert_eq!(job["metadata"]["ownerReferences"][0]["name"], "image-pruner");
+    assert_eq!(result["steps"][0]["status"], "applied");
+    let _ =
+        delete(&world.kube, &format!("/apis/batch/v1/namespaces/{NS}/jobs/{name}?propagationPolicy=Background")).await;
+}
+
+#[tokio::test]
+async fn plans_from_the_same_base_conflict_but_status_updates_do_not() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let first = admin.preview(json!({"kind": "management", "logLevel": "Debug"})).await.expect(201);
+    let second = admin.preview(json!({"kind": "management", "operatorLogLevel": "Trace"})).await.expect(201);
+    let third = admin.preview(json!({"kind": "management", "readOnly": true})).await.expect(201);
+    // A status-only write (as the operator makes) is not a conflict.
+    let config = world.config().await;
+    let mut status = config["status"].clone();
+    status["readyReplicas"] = json!(0);
+    world
+        .send("PATCH", &format!("{CONFIG}/status"), "application/merge-patch+json",
+            &json!({"status": {"conditions": status["conditions"], "observedGeneration": status["observedGeneration"], "readyReplicas": 0, "storageManaged": false, "storage": status["storage"]}}))
+        .await;
+    admin.apply(first["id"].as_str().unwrap_or_default(), &[]).await.expect(200);
+    let conflict = admin.apply(second["id"].as_str().unwrap_or_default(), &[]).await;
+    assert_eq!(conflict.status.as_u16(), 409, "{:#}", conflict.body);
+    assert_eq!(conflict.body["type"], "https://registry-console.dev/problems/conflict");
+    let diff = conflict.body["diff"].as_array().cloned().unwrap_or_default();
+    assert!(
+        diff.iter().any(|entry| entry["path"] == "Config/cluster:spec.logLevel" && entry["after"] == "Debug"),
+        "{:#}",
+        conflict.body
+    );
+    assert_ne!(world.config().await["spec"]["operatorLogLevel"], "Trace", "the conflicting plan wrote");
+    // A plan applies once.
+    let again = admin.apply(first["id"].as_str().unwrap_or_default(), &[]).await;
+    assert_eq!(again.status.as_u16(), 409, "{:#}", again.body);
+    // Another user cannot apply someone's plan.
+    let stranger = world.api(User::Auditor).apply(third["id"].as_str().unwrap_or_default(), &[]).await;
+    assert_eq!(stranger.status.as_u16(), 404, "{:#}", stranger.body);
+}
+
+#[tokio::test]
+async fn a_failed_step_reports_what_was_applied_and_its_revert_plan_works() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    // No claims may be created in the registry's namespace: the plan's second step will fail.
+    world
+        .send("POST", &format!("/api/v1/namespaces/{NS}/resourcequotas"), "application/json",
+            &json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "no-claims"}, "spec": {"hard": {"persistentvolumeclaims": "0"}}}))
+        .await;
+    world
+        .wait("the quota is in force", |w| async move {
+            Ok(w.get(&format!("/api/v1/namespaces/{NS}/resourcequotas/no-claims")).await?["status"]["hard"].is_object())
+        })
+        .await;
+    let plan = admin
+        .preview(json!({"kind": "storage", "provider": {"type": "pvc", "claim": "image-registry-pvc", "nfs": {
+            "volumeName": "nfs01", "server": "nfs.example.com", "path": "/exports/registry", "size": "200Gi", "storageClassName": ""}}}))
+        .await
+        .expect(201);
+    let result = admin.apply(plan["id"].as_str().unwrap_or_default(), &[]).await.expect(200);
+    assert_eq!(result["succeeded"], false);
+    let statuses: Vec<&str> =
+        result["steps"].as_array().into_iter().flatten().filter_map(|s| s["status"].as_str()).collect();
+    assert_eq!(statuses, ["applied", "failed", "skipped"]);
+    assert_eq!(result["steps"][1]["httpStatus"], 403);
+    world.must_get("/api/v1/persistentvolumes/nfs01").await;
+    let revert = result["revertPlanId"].as_str().expect("a revert plan").to_owned();
+    let revert_plan = admin.get(&format!("/plans/{revert}")).await.expect(200);
+    assert_eq!(revert_plan["steps"][0]["action"], "delete");
+    admin.apply(&revert, &[]).await.expect(200);
+    assert!(
+        world.get("/api/v1/persistentvolumes/nfs01").await.is_err()
+            || world.must_get("/api/v1/persistentvolumes/nfs01").await["metadata"]["deletionTimestamp"].is_string()
+    );
+    assert!(world.config().await["spec"]["storage"].get("pvc").is_none(), "the skipped step wrote");
+    let _ = delete(&world.kube, &format!("/api/v1/namespaces/{NS}/resourcequotas/no-claims")).await;
+}
+
+#[tokio::test]
+async fn the_rendered_oc_commands_make_the_same_objects_as_the_apply() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let ca = test_ca();
+    let trust = json!({"kind": "trusted-ca", "host": "registry.example.com", "port": 5000, "certificate": ca.0});
+    let nfs = json!({"kind": "storage", "provider": {"type": "pvc", "claim": "image-registry-pvc", "nfs": {
+        "volumeName": "nfs01", "server": "nfs.example.com", "path": "/exports/registry", "size": "200Gi", "storageClassName": ""}},
+        "replicas": 1});
+    let s3 = json!({"kind": "storage", "provider": {"type": "s3", "bucket": "registry", "region": "us-east-1",
+        "regionEndpoint": "https://minio.example.com:9000", "credentials": {"accessKey": "AKIAEXAMPLE", "secretKey": "s3-secret"}}});
+    let objects = [
+        "/api/v1/namespaces/openshift-config/configmaps/registry-trusted-cas",
+        "/apis/config.openshift.io/v1/images/cluster",
+        "/api/v1/persistentvolumes/nfs01",
+        "/api/v1/namespaces/openshift-image-registry/persistentvolumeclaims/image-registry-pvc",
+        "/api/v1/namespaces/openshift-image-registry/secrets/image-registry-private-configuration-user",
+        CONFIG,
+    ];
+    // The values the placeholders stand for, as files.
+    let files = tempfile::tempdir().expect("temp dir");
+    for (key, value) in
+        [("REGISTRY_STORAGE_S3_ACCESSKEY", "AKIAEXAMPLE"), ("REGISTRY_STORAGE_S3_SECRETKEY", "s3-secret")]
+    {
+        std::fs::write(files.path().join(key), value).expect("write value file");
+    }
+    std::fs::write(
+        files.path().join("oc"),
+        format!("#!/bin/sh\nexec {} kubectl \"$@\"\n", Cluster::shared().await.bin().display()),
+    )
+    .expect("oc shim");
+    std::fs::set_permissions(files.path().join("oc"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+
+    let mut by_commands = Vec::new();
+    for request in [&trust, &nfs, &s3] {
+        let plan = admin.preview(request.clone()).await.expect(201);
+        for command in plan["commands"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let mut line = command.to_owned();
+            for key in ["REGISTRY_STORAGE_S3_ACCESSKEY", "REGISTRY_STORAGE_S3_SECRETKEY"] {
+                line = line.replace(&format!("<file:{key}>"), &files.path().join(key).display().to_string());
+            }
+            assert!(!line.contains("<file:"), "a placeholder is left: {line}");
+            let output = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&line)
+                .env("PATH", format!("{}:{}", files.path().display(), std::env::var("PATH").unwrap_or_default()))
+                .env("KUBECONFIG", &world.endpoint.kubeconfig)
+                .output()
+                .expect("run sh");
+            assert!(output.status.success(), "{line}\nfailed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+    }
+    for path in objects {
+        by_commands.push(essence(&world.must_get(path).await));
+    }
+    // Back to the seed, then the same plans through the console.
+    for path in &objects[2..5] {
+        let _ = delete(&world.kube, path).await;
+    }
+    let _ = delete(&world.kube, objects[0]).await;
+    Cluster::shared().await.reset().await;
+    world
+        .wait("the claim and volume are gone", |w| async move {
+            Ok(w.get("/api/v1/persistentvolumes/nfs01").await.is_err()
+                && w.get(&format!("/api/v1/namespaces/{NS}/persistentvolumeclaims/image-registry-pvc")).await.is_err())
+        })
+        .await;
+    for request in [trust, nfs, s3] {
+        admin.preview_and_apply(request).await;
+    }
+    for (path, expected) in objects.iter().zip(by_commands) {
+        assert_eq!(essence(&world.must_get(path).await), expected, "{path} differs between oc and the console");
+    }
+    let _ = delete(&world.kube, "/api/v1/persistentvolumes/nfs01").await;
+}
+
+/// What a user wrote into an object: `spec`/`data`/`type`, labels and
+/// annotations, without what servers or the operator add.
+fn essence(object: &Value) -> Value {
+    let mut spec = object.get("spec").cloned().unwrap_or(Value::Null);
+    if let Some(spec) = spec.as_object_mut() {
+        for key in ["httpSecret", "observedConfig", "volumeMode", "claimRef"] {
+            spec.remove(key);
+        }
+        if let Some(storage) = spec.get_mut("storage").and_then(Value::as_object_mut) {
+            storage.remove("managementState");
+        }
+    }
+    json!({"spec": spec, "data": object.get("data"), "type": object.get("type")})
 }

@@ -74,7 +74,8 @@ pub fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
 
-/// A stored plan: the view shown to the user and the sealed draft.
+/// A stored plan: the view shown to the user and the sealed draft (empty
+/// once applied).
 pub struct StoredPlan {
     pub view: Plan,
     pub draft: PlanDraft,
@@ -123,6 +124,10 @@ pub async fn load(
             .await?;
     let Some((view, sealed, applied_at)) = row else { return Ok(None) };
     let view: Plan = serde_json::from_str(&view).map_err(|error| StoreError::Decode(error.to_string()))?;
+    if applied_at.is_some() {
+        // Its sealed part was erased at apply.
+        return Ok(Some(StoredPlan { view, draft: PlanDraft::default(), applied: true }));
+    }
     let plain = seal.open(id, &sealed)?;
     let draft: PlanDraft = serde_json::from_slice(&plain).map_err(|error| StoreError::Decode(error.to_string()))?;
     Ok(Some(StoredPlan { view, draft, applied: applied_at.is_some() }))
