@@ -28,6 +28,70 @@ pub fn scope() -> actix_web::Scope {
         .route("", web::post().to(preview))
         .route("/{id}", web::get().to(get_plan))
         .route("/{id}/apply", web::post().to(apply))
+        .route("/{id}/export", web::get().to(export))
+}
+
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    /// `yaml` (the objects as they will be) or `kustomize` (patches to commit).
+    #[serde(default = "default_format")]
+    format: String,
+}
+
+fn default_format() -> String {
+    "yaml".into()
+}
+
+/// The plan as files for a GitOps repository instead of an apply: for
+/// clusters where a controller (e.g. Argo CD) would revert a direct change.
+/// Secret values are never exported; their keys show a fingerprint.
+async fn export(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let client = &caller.client;
+    let stored = store::load(&state.db, &state.plan_seal, client.token_hash(), &id).await?.ok_or_else(|| gone(&id))?;
+    if stored.applied {
+        return Err(ApiError::State {
+            detail: format!("plan {id} was applied; preview the change again to export it"),
+        });
+    }
+    let text = match query.format.as_str() {
+        "yaml" => crate::registry::plan::export::objects_yaml(&stored.draft),
+        "kustomize" => crate::registry::plan::export::kustomization(&stored.draft),
+        other => {
+            return Err(ApiError::Invalid {
+                findings: vec![
+                    model::registry::Finding::error("format", "field.one_of")
+                        .with("value", other)
+                        .with("allowed", "yaml, kustomize"),
+                ],
+            });
+        }
+    };
+    let actor = audit::whoami(client).await.unwrap_or_default();
+    let targets: Vec<_> = stored.view.steps.iter().map(|step| step.target.clone()).collect();
+    audit::append(
+        &state.db,
+        &Record {
+            actor: &actor,
+            action: "plan.export",
+            phase: Phase::Event,
+            intent_id: None,
+            plan_id: Some(&id),
+            targets: &targets,
+            summary: &stored.view.summary,
+            detail: &json!({"format": query.format}),
+            outcome: None,
+            correlation_id: request_id(&request).as_deref(),
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type("application/yaml; charset=utf-8").body(text))
 }
 
 impl From<BuildError> for ApiError {

@@ -800,3 +800,41 @@ fn essence(object: &Value) -> Value {
     }
     json!({"spec": spec, "data": object.get("data"), "type": object.get("type")})
 }
+
+#[tokio::test]
+async fn gitops_tracked_objects_are_flagged_and_plans_export_as_files() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    world
+        .send("PATCH", CONFIG, "application/merge-patch+json",
+            &json!({"metadata": {"annotations": {"argocd.argoproj.io/tracking-id": "registry:imageregistry.operator.openshift.io/Config:/cluster"}}}))
+        .await;
+    let plan = admin
+        .preview(json!({"kind": "storage", "provider": {"type": "s3", "bucket": "registry", "region": "us-east-1",
+            "credentials": {"accessKey": "AKIAEXAMPLE", "secretKey": "export-secret"}}}))
+        .await
+        .expect(201);
+    assert_eq!(plan["gitops"].as_array().map(Vec::len), Some(1), "{plan:#}");
+    assert!(plan["gitops"][0].as_str().unwrap_or("").contains("argocd.argoproj.io/tracking-id"), "{plan:#}");
+    let id = plan["id"].as_str().unwrap_or_default();
+    for format in ["kustomize", "yaml"] {
+        let response = reqwest::Client::new()
+            .get(world.console.url(&format!("/api/v1/plans/{id}/export?format={format}")))
+            .bearer_auth(world.endpoint.token(User::Admin))
+            .send()
+            .await
+            .expect("export answers");
+        assert_eq!(response.status().as_u16(), 200);
+        let text = response.text().await.expect("export text");
+        assert!(!text.contains("export-secret") && !text.contains(&STANDARD.encode("export-secret")), "{text}");
+        assert!(text.contains("REGISTRY_STORAGE_S3_SECRETKEY"), "{text}");
+        if format == "kustomize" {
+            assert!(text.contains("kind: Kustomization") && text.contains("bucket: registry"), "{text}");
+        }
+    }
+    let bad = admin.get(&format!("/plans/{id}/export?format=helm")).await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert_eq!(bad.field_errors(), [("format".to_owned(), "field.one_of".to_owned())]);
+    // Nothing was applied.
+    assert!(world.config().await["spec"]["storage"].get("s3").is_none());
+}

@@ -13,6 +13,7 @@
 
 pub mod build;
 pub mod engine;
+pub mod export;
 pub mod json;
 pub mod oc;
 pub mod store;
