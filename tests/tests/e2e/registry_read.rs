@@ -17,6 +17,10 @@ const NS: &str = "openshift-image-registry";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const EVENT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Held by the tests that open event streams as the admin, so that one test
+/// can count the API server's open watches.
+static ADMIN_STREAMS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
 }
@@ -456,6 +460,7 @@ fn is_config_change(event: &Event) -> bool {
 
 #[tokio::test]
 async fn the_event_stream_reports_changes_and_resumes_from_last_event_id() {
+    let _streams = ADMIN_STREAMS.lock().await;
     let cluster = Cluster::shared().await;
     let _singletons = cluster.singletons().await;
     let env = Env::start().await;
@@ -654,6 +659,7 @@ async fn the_event_stream_reports_refused_watches_once_and_sends_heartbeats() {
 
 #[tokio::test]
 async fn a_stale_last_event_id_resyncs_that_watch() {
+    let _streams = ADMIN_STREAMS.lock().await;
     let env = Env::start().await;
     // resourceVersion 1 is long gone from the API server's watch cache: 410 Gone.
     let stale = registry_console::registry::events::encode_id(&[("Config".to_owned(), "1".to_owned())].into());
@@ -662,4 +668,67 @@ async fn a_stale_last_event_id_resyncs_that_watch() {
     assert_eq!(resync.data["kind"], "Config", "{resync:?}");
     assert!(rv(&resync) > 1, "{resync:?}");
     assert!(stream.seen.iter().any(|event| event.event == "ready"), "{:#?}", stream.seen);
+}
+
+/// Open watches on `configs` (kube-apiserver's `apiserver_longrunning_requests` gauge).
+async fn open_config_watches(admin: &kube::Client) -> u64 {
+    let request = http::Request::get("/metrics").body(Vec::new()).expect("metrics request");
+    let metrics = admin.request_text(request).await.expect("the API server's metrics");
+    metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("apiserver_longrunning_requests{")
+                && line.contains("resource=\"configs\"")
+                && line.contains("verb=\"WATCH\"")
+        })
+        .filter_map(|line| line.rsplit(' ').next().and_then(|value| value.parse::<f64>().ok()))
+        .map(|value| value as u64)
+        .sum()
+}
+
+/// The count once it has not moved for a second (the simulator's own watches settled).
+async fn settled_config_watches(admin: &kube::Client) -> u64 {
+    let mut last = open_config_watches(admin).await;
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = open_config_watches(admin).await;
+        if now == last || started.elapsed() > Duration::from_secs(20) {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// The console notices a client that left at its next heartbeats (a write to
+/// a closed connection fails), then drops the stream and with it the watches.
+#[tokio::test]
+async fn the_watches_end_when_the_client_goes_away() {
+    let _streams = ADMIN_STREAMS.lock().await;
+    let cluster = Cluster::shared().await;
+    let env = Env::start().await;
+    let admin = cluster.client(User::Admin).await;
+    let before = settled_config_watches(&admin).await;
+    let mut stream = Sse::connect(&env, None).await;
+    stream.wait_for("event: ready", |event| event.event == "ready").await;
+    let during = open_config_watches(&admin).await;
+    assert!(during > before, "the stream's watch of configs is not open ({before} → {during})");
+    drop(stream);
+    let started = Instant::now();
+    loop {
+        let after = open_config_watches(&admin).await;
+        if after <= before {
+            // Not just between two watch requests: still closed a moment later.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let later = open_config_watches(&admin).await;
+            assert!(later <= before, "the watch came back after the client left ({before} → {later})");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(45),
+            "the watch stayed open after the client left ({before} → {during} → {after})"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!("the watches ended {:.1} s after the client left", started.elapsed().as_secs_f64());
 }
