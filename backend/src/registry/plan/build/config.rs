@@ -410,8 +410,6 @@ async fn route_tls(
                     format!("Store a new private key and CSR for route {}", route.name),
                 );
                 draft.steps.push(step);
-                findings
-                    .push(Finding::warning(tls_field.clone(), "tls.awaiting_certificate").with("secret", secret_name));
                 Ok((false, Some(json!({"route": route.name, "host": host, "secret": secret_name, "csr": csr}))))
             } else {
                 let (certificate, key) = pki::issue_with_ca(host, ca_certificate, ca_key, days.unwrap_or(365), ctx.now)

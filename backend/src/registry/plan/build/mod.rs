@@ -266,3 +266,70 @@ pub async fn apps_domain(ctx: &Ctx<'_>) -> Result<String, ClusterError> {
         .and_then(|ingress| ingress.pointer("/spec/domain")?.as_str().map(str::to_owned))
         .unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use model::Lang;
+    use model::registry::Finding;
+
+    /// The codes of every `Finding::error(field, "code")` / `warning` in the
+    /// server's sources (the model's own codes are checked in the model).
+    fn codes_in_sources() -> Vec<String> {
+        let mut files = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
+        let mut codes = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).expect("read dir").filter_map(|e| e.ok().map(|e| e.path())));
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            for start in ["Finding::error(", "Finding::warning("] {
+                for (at, _) in text.match_indices(start) {
+                    let rest = &text[at + start.len()..];
+                    // The second top-level argument, when it is a literal.
+                    let mut depth = 0;
+                    let mut args = vec![String::new()];
+                    for c in rest.chars() {
+                        match c {
+                            '(' | '[' | '{' => depth += 1,
+                            ')' | ']' | '}' if depth == 0 => break,
+                            ')' | ']' | '}' => depth -= 1,
+                            ',' if depth == 0 => {
+                                args.push(String::new());
+                                continue;
+                            }
+                            _ => {}
+                        }
+                        if let Some(last) = args.last_mut() {
+                            last.push(c);
+                        }
+                    }
+                    if let Some(code) = args.get(1).map(|a| a.trim()).filter(|a| a.starts_with('"')) {
+                        let code = code.trim_matches('"');
+                        // Codes are dotted names; this scanner's own text is not.
+                        if code.contains('.') && code.chars().all(|c| c.is_ascii_lowercase() || "._-".contains(c)) {
+                            codes.push(code.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    #[test]
+    fn every_code_the_server_emits_is_translated() {
+        let codes = codes_in_sources();
+        assert!(codes.len() > 10, "the scan found too few codes: {codes:?}");
+        let untranslated: Vec<&String> = codes
+            .iter()
+            .filter(|code| {
+                let finding = Finding::error("x", code.as_str());
+                Lang::ALL.iter().any(|lang| finding.message(*lang) == **code)
+            })
+            .collect();
+        assert!(untranslated.is_empty(), "codes without a text in every language: {untranslated:?}");
+    }
+}
