@@ -145,9 +145,10 @@ pub async fn read_view(client: &UserClient) -> Result<RegistryView, ClusterError
                 .into(),
         );
     }
-    let storage = match (&config_section.data, &claim_name) {
-        (Some(view), _) => Section::ok(storage_view(view, claim_name.as_deref(), claim.as_ref())),
-        (None, _) => Section { state: config_section.state, data: None, message: config_section.message.clone() },
+    // The storage part follows the config: no config, no storage to show.
+    let storage = match &config_section.data {
+        Some(view) => Section::ok(storage_view(view, claim_name.as_deref(), claim.as_ref())),
+        None => Section { state: config_section.state, data: None, message: config_section.message.clone() },
     };
 
     Ok(RegistryView {
