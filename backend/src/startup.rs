@@ -100,6 +100,9 @@ impl Application {
                 .service(api::scope())
                 .default_service(web::to(web_app::serve))
         })
+        // A client that closes its side is gone: end its response (an SSE
+        // stream's watches close at once instead of at the next failed write).
+        .h1_allow_half_closed(false)
         .listen(listener)
         .map_err(|source| StartupError::Bind { address, source })?
         .shutdown_timeout(settings.shutdown_timeout_seconds)

@@ -60,6 +60,9 @@ fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Vec
                 walk(&join(path, key), b.get(key.as_str()), a.get(key.as_str()), out);
             }
         }
+        // An added or removed object lists its fields.
+        (None, Some(Value::Object(a))) if !a.is_empty() => walk(path, Some(&Value::Object(Map::new())), after, out),
+        (Some(Value::Object(b)), None) if !b.is_empty() => walk(path, before, Some(&Value::Object(Map::new())), out),
         (b, a) if b == a => {}
         (b, a) => out.push(DiffEntry { path: path.to_owned(), before: b.cloned(), after: a.cloned() }),
     }
