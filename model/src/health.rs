@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The server's version and whether each part it depends on answers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// Version of the running server.
     pub version: String,
@@ -16,6 +17,7 @@ pub struct Health {
 
 /// One dependency's state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Check {
     /// Stable name, such as `database`; the app translates it.
     pub name: String,

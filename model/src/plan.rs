@@ -10,6 +10,7 @@ use crate::registry::Finding;
 
 /// A Kubernetes object a step writes.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
     pub api_version: String,
@@ -31,6 +32,7 @@ impl ObjectRef {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Action {
     Create,
@@ -44,6 +46,7 @@ pub enum Action {
 
 /// One changed field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DiffEntry {
     /// Dotted path, list items as `[i]`, keys with dots quoted: `data["host..5000"]`.
@@ -56,6 +59,7 @@ pub struct DiffEntry {
 
 /// Something a plan does that the user must confirm by code in the apply request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Danger {
     /// Stable code, e.g. `removed-deletes-storage`; sent back in `confirm[]`.
@@ -66,6 +70,7 @@ pub struct Danger {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     pub index: usize,
@@ -80,12 +85,14 @@ pub struct Step {
     pub irreversible: bool,
     /// The object after the step, secrets redacted (YAML view of the result).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub after: Option<Value>,
 }
 
 /// The API server's `dryRun=All` answer for one step: schema and admission
 /// checks only. Most registry rules are enforced by the operator after apply.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DryRun {
     pub step: usize,
@@ -99,6 +106,7 @@ pub struct DryRun {
 
 /// A plan as previewed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub id: String,
@@ -119,11 +127,13 @@ pub struct Plan {
     pub expires_at: String,
     /// Output that is not a secret but only exists once the plan runs, e.g. a CSR to sign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub notes: Option<Value>,
 }
 
 /// The body of `POST /api/v1/plans/{id}/apply`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ApplyRequest {
     /// Codes of the plan's `dangers` the user confirms; all are required.
@@ -131,6 +141,7 @@ pub struct ApplyRequest {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum StepStatus {
     Applied,
@@ -140,6 +151,7 @@ pub enum StepStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StepResult {
     pub index: usize,
@@ -155,6 +167,7 @@ pub struct StepResult {
 
 /// The answer of an apply.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyResult {
     pub plan_id: String,
@@ -172,5 +185,6 @@ pub struct ApplyResult {
     /// write (it writes `httpSecret`, `pvc.claim`, `storage.managementState`
     /// itself), secrets redacted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub settled: Option<Value>,
 }

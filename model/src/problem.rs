@@ -8,6 +8,7 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// An error answer of the API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI naming the kind of problem; `about:blank` when the status says it all.
     #[serde(rename = "type")]
@@ -31,6 +32,7 @@ pub struct Problem {
 
 /// One invalid field of a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// JSON path of the field, such as `spec.storage.s3.bucket`.
     pub field: String,

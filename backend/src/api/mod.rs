@@ -3,6 +3,7 @@
 
 pub mod caller;
 pub mod health;
+pub mod openapi;
 pub mod plans;
 pub mod registry;
 
@@ -13,6 +14,7 @@ use crate::error::{ApiError, problem_response};
 /// Everything under `/api`.
 pub fn scope() -> actix_web::Scope {
     web::scope("/api")
+        .route("/openapi.json", web::get().to(openapi::get_openapi))
         // A nested scope does not inherit its parent's default service.
         .service(
             web::scope("/v1")

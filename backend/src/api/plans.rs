@@ -42,6 +42,31 @@ fn default_format() -> String {
     "yaml".into()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans/{id}/export",
+    tag = "plans",
+    operation_id = "exportPlan",
+    summary = "The plan as files for a GitOps repository",
+    description = "The plan as files to commit instead of applying it, for clusters where a controller (e.g. Argo \
+        CD) would revert a direct change: `yaml` (the objects as they will be) or `kustomize` (a kustomization with \
+        the patches). Secret values are never exported; their keys show a `sha256:` fingerprint. An applied plan \
+        cannot be exported (409). The export is audited.",
+    params(("id" = String, Path, description = "The plan's id, from `POST /api/v1/plans`."),
+        ("format" = Option<String>, Query, description = "`yaml` (default) or `kustomize`."),
+    ),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The files, as one YAML stream.", body = String, content_type = "application/yaml"),
+        (status = 400, description = "The query string is malformed.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or malformed bearer token, or the API server rejected it.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan: it does not exist, has expired, or was made by someone else.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The plan was applied; preview the change again.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`format` is neither `yaml` nor `kustomize` (`errors[].field` is `format`).", body = model::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The server failed (its log has the cause).", body = model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No cluster is configured.", body = model::Problem, content_type = "application/problem+json"),
+    )
+)]
 /// The plan as files for a GitOps repository instead of an apply: for
 /// clusters where a controller (e.g. Argo CD) would revert a direct change.
 /// Secret values are never exported; their keys show a fingerprint.
@@ -148,6 +173,33 @@ async fn finish(state: &AppState, client: &UserClient, mut draft: PlanDraft) -> 
     Ok(view)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/plans",
+    tag = "plans",
+    operation_id = "previewPlan",
+    summary = "Preview a change: build, simulate and dry-run a plan",
+    description = "Turns a change (`kind` says which) into a plan: the steps that write the cluster with a \
+        field-level diff, the equivalent `oc` commands, warnings, the `dangers` an apply must confirm, and the API \
+        server's dry-run of each step. The dry-run (`dryRun=All`) covers schema and admission only: most registry \
+        rules are enforced by the operator after the apply. Nothing is written. The plan is kept, sealed, for the \
+        caller until `expiresAt` (`plan_ttl_minutes`); secret values in the request never appear in the answer. \
+        The preview is audited.",
+    request_body(content = PlanRequest, description = "The change, tagged by `kind`.", content_type = "application/json"),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 201, description = "The plan; `Location` is its URL.", body = Plan,
+            headers(("Location" = String, description = "`/api/v1/plans/{id}`"))),
+        (status = 400, description = "The body is not valid JSON or not a known `kind`.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or malformed bearer token, or the API server rejected it.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The API server refused the caller a read or dry-run the plan needs.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The cluster is not in a state this change can start from.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The request breaks the registry's rules; `errors` has one entry per field with a stable `code`.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The server failed (its log has the cause).", body = model::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The API server could not be reached or answered something unreadable.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No cluster is configured.", body = model::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn preview(
     state: web::Data<AppState>,
     caller: Caller,
@@ -185,12 +237,57 @@ fn gone(id: &str) -> ApiError {
     ApiError::not_found(format!("no plan {id}: it does not exist, has expired, or was made by someone else"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans/{id}",
+    tag = "plans",
+    operation_id = "getPlan",
+    summary = "A previewed plan",
+    description = "The plan as previewed, while it has not expired; only its maker (the same token) can read it.",
+    params(("id" = String, Path, description = "The plan's id, from `POST /api/v1/plans`.")),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The plan.", body = Plan),
+        (status = 401, description = "No or malformed bearer token, or the API server rejected it.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan: it does not exist, has expired, or was made by someone else.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The server failed (its log has the cause).", body = model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No cluster is configured.", body = model::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_plan(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let stored =
         store::load(&state.db, &state.plan_seal, caller.client.token_hash(), &id).await?.ok_or_else(|| gone(&id))?;
     Ok(HttpResponse::Ok().json(stored.view))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/plans/{id}/apply",
+    tag = "plans",
+    operation_id = "applyPlan",
+    summary = "Apply a previewed plan, once",
+    description = "Applies the plan's steps in order (JSON merge patch, optimistic concurrency, field manager \
+        `registry-console`), once. `confirm` must hold the `code` of every entry of the plan's `dangers`, else 422 \
+        lists the missing ones (`errors[].code` is `plan.confirm.<code>`). When an object changed since the preview \
+        nothing is written and 409 carries the fresh `diff` (paths prefixed with the object); preview again. When a \
+        step fails after others were applied, the answer (200, `succeeded: false`) names a `revertPlanId` that \
+        undoes them and the steps it cannot undo. An audit intent is written before and its outcome after.",
+    params(("id" = String, Path, description = "The plan's id, from `POST /api/v1/plans`.")),
+    request_body(content = ApplyRequest, description = "The confirmations.", content_type = "application/json"),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "What happened to each step; `succeeded` is false when one failed.", body = ApplyResult),
+        (status = 400, description = "The body is not valid JSON.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or malformed bearer token, or the API server rejected it.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The API server refused the caller a read the apply needs.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan: it does not exist, has expired, or was made by someone else.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An object changed since the preview (`diff` says what; nothing was written), or the plan was already applied.", body = crate::api::openapi::ConflictProblem, content_type = "application/problem+json"),
+        (status = 422, description = "Confirmations are missing: one `errors` entry per danger code not in `confirm`.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The server failed (its log has the cause).", body = model::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The API server could not be reached or answered something unreadable.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No cluster is configured.", body = model::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn apply(
     state: web::Data<AppState>,
     caller: Caller,

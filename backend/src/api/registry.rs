@@ -11,7 +11,8 @@ use serde_json::json;
 use crate::api::caller::Caller;
 use crate::cluster::resource::ALL;
 use crate::error::{ApiError, problem_response};
-use crate::registry::{events, read, redact, yaml};
+use crate::registry::{cache, events, redact, yaml};
+use crate::startup::AppState;
 
 pub fn scope() -> actix_web::Scope {
     web::scope("/registry")
@@ -27,11 +28,32 @@ async fn unknown_path(request: HttpRequest) -> HttpResponse {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry",
+    tag = "registry",
+    operation_id = "getRegistry",
+    summary = "The registry as the caller sees it",
+    description = "The registry's config, operator, storage, routes, trusted CAs, pruner, pods and cluster, read \
+        with the caller's own credential. A part the caller may not read (or that is missing or fails) is a \
+        section with `state` `forbidden`, `absent` or `error`, not an error of the whole call. `readOnly` is true \
+        when the provider manages the registry config (e.g. a hosted control plane).",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The read model.", body = model::registry::view::RegistryView),
+        (status = 401, description = "No or malformed bearer token, or the API server rejected it.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The API server could not be reached or answered something unreadable.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No cluster is configured.", body = model::Problem, content_type = "application/problem+json"),
+    )
+)]
 /// `GET /api/v1/registry`: the registry as the caller sees it; parts the
 /// caller may not read are `forbidden`, not an error of the whole call.
-async fn get_registry(caller: Caller) -> Result<HttpResponse, ApiError> {
-    let view = read::read_view(&caller.client).await?;
-    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(view))
+async fn get_registry(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (view, source) = cache::read_view(state.read_cache.as_deref(), &caller.client).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((cache::SOURCE_HEADER, source.as_str()))
+        .json(view))
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +72,33 @@ fn field_problem(field: &str, code: &str, message: String) -> HttpResponse {
     problem_response(&problem)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/objects",
+    tag = "registry",
+    operation_id = "getRegistryObject",
+    summary = "One object as JSON and YAML, secrets redacted",
+    description = "One object of a kind the console shows (the registry config, routes, claims, secrets, config \
+        maps, …), read with the caller's credential; secret values are redacted in both forms. An unknown kind, an \
+        apiVersion that does not serve it, a bad name or a missing namespace of a namespaced kind answer 400 naming \
+        the field (`errors[].field`).",
+    params(
+        ("apiVersion" = String, Query, description = "API version of the kind, e.g. `imageregistry.operator.openshift.io/v1`."),
+        ("kind" = String, Query, description = "Kind, e.g. `Config`, `Route`, `PersistentVolumeClaim`."),
+        ("namespace" = Option<String>, Query, description = "Namespace; required for namespaced kinds."),
+        ("name" = String, Query, description = "Object name."),
+    ),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The object, redacted, and the same as YAML.", body = crate::api::openapi::RegistryObject),
+        (status = 400, description = "A query parameter is missing or wrong; `errors` names it.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or malformed bearer token, or the API server rejected it.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The API server refused the caller this object.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The object does not exist.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The API server could not be reached or answered something unreadable.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No cluster is configured.", body = model::Problem, content_type = "application/problem+json"),
+    )
+)]
 /// `GET /api/v1/registry/objects?apiVersion=&kind=&namespace=&name=`: one
 /// object of a kind the console knows, as JSON and YAML, secrets redacted.
 async fn get_object(caller: Caller, query: web::Query<ObjectQuery>) -> Result<HttpResponse, ApiError> {
@@ -92,6 +141,25 @@ async fn get_object(caller: Caller, query: web::Query<ObjectQuery>) -> Result<Ht
     Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(json!({"object": object, "yaml": yaml})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/events",
+    tag = "registry",
+    operation_id = "getRegistryEvents",
+    summary = "Live changes of the registry's objects (Server-Sent Events)",
+    description = "A `text/event-stream` of the registry's objects as they change, watched with the caller's \
+        credential. Events: `ready` (every watch started), `change` (an object changed), `degraded` (a watch the \
+        caller may not do, reported once), `resync` (after `410 Gone` a kind was listed afresh: re-read \
+        `GET /api/v1/registry`); a `: ping` comment every 15 s. Every event has an `id`; reconnecting with \
+        `Last-Event-ID` resumes each watch where it was. The watches end when the client goes away.",
+    params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received, to resume after a reconnect.")),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The event stream (uncompressed, not cached).", body = String, content_type = "text/event-stream"),
+        (status = 401, description = "No or malformed bearer token.", body = model::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No cluster is configured.", body = model::Problem, content_type = "application/problem+json"),
+    )
+)]
 /// `GET /api/v1/registry/events`: Server-Sent Events of the registry's objects.
 async fn get_events(caller: Caller, request: HttpRequest) -> HttpResponse {
     let last_event_id = request.headers().get("Last-Event-ID").and_then(|value| value.to_str().ok());

@@ -2,6 +2,7 @@
 //! called over HTTP. One binary, a module per area.
 
 mod helpers;
+mod openapi;
 mod probes;
 mod process;
 mod web;

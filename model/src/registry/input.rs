@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// A change to the registry, tagged by `kind`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PlanRequest {
     /// `spec` fields of `configs/cluster` outside storage and routes.
@@ -76,6 +77,7 @@ impl PlanRequest {
 
 /// Unset fields are left as they are.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ManagementInput {
     /// `Managed`, `Unmanaged` or `Removed`.
@@ -113,6 +115,7 @@ pub struct ManagementInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RequestsInput {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +125,7 @@ pub struct RequestsInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RequestLimits {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +138,7 @@ pub struct RequestLimits {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ProxyInput {
     pub http: String,
@@ -142,6 +147,7 @@ pub struct ProxyInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Toleration {
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -162,6 +168,7 @@ pub struct Toleration {
 /// replaced (`null` in the merge patch) and writes the credentials secret
 /// `image-registry-private-configuration-user` when credentials are given.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StorageInput {
     pub provider: StorageProvider,
@@ -176,6 +183,7 @@ pub struct StorageInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum StorageProvider {
     Pvc(PvcStorage),
@@ -206,6 +214,7 @@ impl StorageProvider {
 /// `claim` empty: the operator creates `image-registry-storage` (RWX, 100Gi,
 /// default class). With `create` or `nfs` the plan creates the claim itself.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PvcStorage {
     pub claim: String,
@@ -218,6 +227,7 @@ pub struct PvcStorage {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct NewClaim {
     /// A Kubernetes quantity such as `100Gi`.
@@ -230,6 +240,7 @@ pub struct NewClaim {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct NfsVolume {
     /// Name of the PersistentVolume to create.
@@ -246,6 +257,7 @@ pub struct NfsVolume {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct S3Storage {
     pub bucket: String,
@@ -266,6 +278,7 @@ pub struct S3Storage {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct S3Credentials {
     pub access_key: String,
@@ -273,6 +286,7 @@ pub struct S3Credentials {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct GcsStorage {
     pub bucket: String,
@@ -287,6 +301,7 @@ pub struct GcsStorage {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct AzureStorage {
     pub account_name: String,
@@ -298,6 +313,7 @@ pub struct AzureStorage {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct SwiftStorage {
     #[serde(rename = "authURL")]
@@ -318,6 +334,7 @@ pub struct SwiftStorage {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct IbmCosStorage {
     pub bucket: String,
@@ -332,12 +349,14 @@ pub struct IbmCosStorage {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct DefaultStorageClassInput {
     pub name: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RoutesInput {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -348,6 +367,7 @@ pub struct RoutesInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteInput {
     pub name: String,
@@ -363,6 +383,7 @@ pub struct RouteInput {
 /// (default `<name>-tls`) in `openshift-image-registry`, keys `tls.crt`,
 /// `tls.key` and `tls.cacrt`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "source", rename_all = "camelCase")]
 pub enum RouteTls {
     /// PEM certificate (chain), private key and optionally the CA.
@@ -390,6 +411,7 @@ pub enum RouteTls {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct TrustedCaInput {
     /// Registry host name, without port.
@@ -404,6 +426,7 @@ pub struct TrustedCaInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct TrustIngressCaInput {
     /// Host to trust; empty: the default route's host.
@@ -412,6 +435,7 @@ pub struct TrustIngressCaInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RegistrySourcesInput {
     pub allowed_registries: Vec<String>,
@@ -421,6 +445,7 @@ pub struct RegistrySourcesInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct AllowedImportRegistry {
     pub domain_name: String,
@@ -428,6 +453,7 @@ pub struct AllowedImportRegistry {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct MirrorSetInput {
     /// `digest` (`ImageDigestMirrorSet`) or `tag` (`ImageTagMirrorSet`).
@@ -437,6 +463,7 @@ pub struct MirrorSetInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct MirrorInput {
     pub source: String,
@@ -447,6 +474,7 @@ pub struct MirrorInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct GlobalPullSecretInput {
     /// `host[:port]` key under `auths`.
@@ -461,6 +489,7 @@ pub struct GlobalPullSecretInput {
 
 /// Unset fields are left as they are.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PrunerInput {
     /// Five-field cron, in UTC (the CronJob has no time zone).
@@ -484,10 +513,12 @@ pub struct PrunerInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PruneNowInput {}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RoleGrantInput {
     /// `registry-viewer`, `registry-editor`, `system:image-builder`,
@@ -499,6 +530,7 @@ pub struct RoleGrantInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct SubjectInput {
     /// `User`, `Group` or `ServiceAccount`.
@@ -511,12 +543,14 @@ pub struct SubjectInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct MetricsAccessInput {
     pub subject: SubjectInput,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PullSecretInput {
     pub namespace: String,
@@ -535,6 +569,7 @@ pub struct PullSecretInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteImageTagInput {
     pub namespace: String,
@@ -543,6 +578,7 @@ pub struct DeleteImageTagInput {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteImageInput {
     /// `sha256:<64 hex>`.

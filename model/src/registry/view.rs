@@ -14,6 +14,7 @@ pub const READ_ONLY_MANAGED_CONTROL_PLANE: &str = "managed-control-plane";
 
 /// How reading one part went.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum SectionState {
     #[default]
@@ -28,6 +29,7 @@ pub enum SectionState {
 
 /// One part of the view: `data` when `state` is `ok`, else `message`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]
 pub struct Section<T> {
     pub state: SectionState,
@@ -59,6 +61,7 @@ impl<T> Section<T> {
 
 /// The whole registry as one caller sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryView {
     /// When the server read the cluster, RFC 3339 UTC.
@@ -82,6 +85,7 @@ pub struct RegistryView {
 
 /// A condition of `configs/cluster` or `imagepruners/cluster`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConditionView {
     #[serde(rename = "type")]
@@ -97,6 +101,7 @@ pub struct ConditionView {
 
 /// `spec` and `status` of `configs.imageregistry.operator.openshift.io/cluster`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigView {
     pub management_state: String,
@@ -118,11 +123,13 @@ pub struct ConfigView {
     pub observed_generation: Option<i64>,
     /// `status.storage`: the storage the operator applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub status_storage: Option<Value>,
 }
 
 /// One entry of `spec.routes`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigRouteView {
     pub name: String,
@@ -134,6 +141,7 @@ pub struct ConfigRouteView {
 
 /// `spec.storage`: the provider key and its fields (no secret values).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StorageSpecView {
     /// The provider key (`pvc`, `s3`, …); `None` when none is configured.
@@ -143,6 +151,7 @@ pub struct StorageSpecView {
     pub providers: Vec<String>,
     /// The provider's fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub fields: Option<Value>,
     /// `spec.storage.managementState` (`Managed`: the operator created the storage and deletes it on Removed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,6 +161,7 @@ pub struct StorageSpecView {
 
 /// One reason of a ClusterOperator condition (`::`-separated in the API).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonView {
     pub reason: String,
@@ -160,6 +170,7 @@ pub struct ReasonView {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OperatorConditionView {
     #[serde(rename = "type")]
@@ -172,6 +183,7 @@ pub struct OperatorConditionView {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VersionView {
     pub name: String,
@@ -180,6 +192,7 @@ pub struct VersionView {
 
 /// `clusteroperators/image-registry`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterOperatorView {
     pub conditions: Vec<OperatorConditionView>,
@@ -188,6 +201,7 @@ pub struct ClusterOperatorView {
 
 /// The storage in use, with the PVC when the provider is `pvc`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StorageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,6 +215,7 @@ pub struct StorageView {
 
 /// A PersistentVolumeClaim of `openshift-image-registry`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimView {
     pub name: String,
@@ -216,6 +231,7 @@ pub struct ClaimView {
 
 /// Routes in `openshift-image-registry` and the registry's host names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RoutesView {
     pub routes: Vec<RouteView>,
@@ -224,6 +240,7 @@ pub struct RoutesView {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RouteView {
     pub name: String,
@@ -242,6 +259,7 @@ pub struct RouteView {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryHostnames {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,6 +269,7 @@ pub struct RegistryHostnames {
 
 /// `images.config` `spec.additionalTrustedCA` and its ConfigMap in `openshift-config`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TrustedCasView {
     /// The ConfigMap's name; `None` when no additional CA is configured.
@@ -266,6 +285,7 @@ pub struct TrustedCasView {
 
 /// One key of the CA ConfigMap.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TrustedCaEntry {
     pub key: String,
@@ -278,6 +298,7 @@ pub struct TrustedCaEntry {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateSummary {
     pub subject: String,
@@ -289,6 +310,7 @@ pub struct CertificateSummary {
 
 /// `imagepruners/cluster`, its CronJob and its last Job.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PrunerView {
     /// Cron expression; `0 0 * * *` when unset.
@@ -315,6 +337,7 @@ pub struct PrunerView {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CronJobView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -324,6 +347,7 @@ pub struct CronJobView {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     pub name: String,
@@ -339,6 +363,7 @@ pub struct JobView {
 
 /// A registry pod (label `docker-registry=default`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PodView {
     pub name: String,
@@ -353,6 +378,7 @@ pub struct PodView {
 
 /// Deployment `image-registry`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentView {
     pub desired: i64,
@@ -363,6 +389,7 @@ pub struct DeploymentView {
 
 /// DaemonSet `node-ca`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NodeCaView {
     pub desired: i64,
@@ -373,6 +400,7 @@ pub struct NodeCaView {
 
 /// `infrastructures.config.openshift.io/cluster`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterView {
     /// `status.platformStatus.type` (else `status.platform`).
