@@ -118,6 +118,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
     pub kubeconfig: Option<PathBuf>,
+    /// The console's own token file, feeding the read cache's watches [env: RC_CLUSTER__SERVICE_TOKEN_FILE]
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub cluster_service_token_file: Option<PathBuf>,
     /// Print the effective configuration and exit
     #[arg(long)]
     #[serde(skip)]
@@ -192,6 +196,9 @@ pub fn load(cli: &Cli) -> Result<Settings, Box<figment::Error>> {
     }
     if let Some(file) = &cli.kubeconfig {
         figment = figment.merge(("cluster.kubeconfig", file));
+    }
+    if let Some(file) = &cli.cluster_service_token_file {
+        figment = figment.merge(("cluster.service_token_file", file));
     }
     figment.extract().map_err(Box::new)
 }

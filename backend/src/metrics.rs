@@ -46,6 +46,11 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.001, 2.0, 15))
         });
         registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
+        registry.register(
+            "cluster_requests",
+            "Requests to the Kubernetes API server made as a user, by verb",
+            crate::cluster::CLUSTER_REQUESTS.clone(),
+        );
         registry.register_with_unit(
             "http_request_duration",
             "Time to produce the response, by route",

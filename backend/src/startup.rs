@@ -2,6 +2,7 @@
 //! and the tests both use it, so tests run the real server on port 0.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::Server;
@@ -13,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::cluster::{ClientCache, ClusterAccess, ClusterError};
 use crate::config::Settings;
 use crate::metrics::{self, Metrics};
+use crate::registry::cache::{CacheError, ReadCache};
 use crate::registry::plan::store::{PlanSeal, StoreError};
 use crate::web::WebAssets;
 use crate::{api, db, web as web_app};
@@ -39,6 +41,8 @@ pub enum StartupError {
     Cluster(#[from] ClusterError),
     #[error(transparent)]
     PlanStore(#[from] StoreError),
+    #[error(transparent)]
+    ReadCache(#[from] CacheError),
 }
 
 /// Shared by every request handler.
@@ -49,6 +53,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Seals previewed plans (they may hold secret values) until their apply.
     pub plan_seal: PlanSeal,
+    /// The watch-fed registry view, when the console has a credential of its own.
+    pub read_cache: Option<Arc<ReadCache>>,
 }
 
 pub struct Application {
@@ -67,6 +73,10 @@ impl Application {
         if !cluster.is_configured() {
             tracing::warn!("no cluster configured; registry calls will answer 503");
         }
+        let read_cache = match &settings.cluster.service_token_file {
+            Some(token_file) => Some(Arc::new(ReadCache::start(&cluster, token_file)?)),
+            None => None,
+        };
         let assets = WebAssets::load(&settings.web_root)?;
         if !assets.has_app() {
             tracing::warn!(web_root = %settings.web_root.display(), "browser app not found; serving the API only");
@@ -76,7 +86,8 @@ impl Application {
         let address =
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.listen, source })?;
 
-        let state = web::Data::new(AppState { db: pool, started, cluster, settings: settings.clone(), plan_seal });
+        let state =
+            web::Data::new(AppState { db: pool, started, cluster, settings: settings.clone(), plan_seal, read_cache });
         let assets = web::Data::new(assets);
         let metrics = web::Data::new(Metrics::default());
         let server = HttpServer::new(move || {

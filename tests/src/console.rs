@@ -26,12 +26,32 @@ impl Console {
             api_url: Some(endpoint.url.clone()),
             ca_file: Some(endpoint.ca_file.clone()),
             kubeconfig: None,
+            service_token_file: None,
         };
         Self::start_with(web_root, cluster).await
     }
 
+    /// A console talking to the test cluster with `service_token` as its own
+    /// credential: its registry view is served from watch-fed caches.
+    pub async fn with_cluster_and_service_token(web_root: &Path, endpoint: &Endpoint, service_token: &str) -> Self {
+        let data = tempfile::tempdir().expect("temp dir for the console database");
+        let token_file = data.path().join("service-token");
+        std::fs::write(&token_file, service_token).expect("write the console's service token file");
+        let cluster = ClusterSettings {
+            api_url: Some(endpoint.url.clone()),
+            ca_file: Some(endpoint.ca_file.clone()),
+            kubeconfig: None,
+            service_token_file: Some(token_file),
+        };
+        Self::start_in(data, web_root, cluster).await
+    }
+
     async fn start_with(web_root: &Path, cluster: ClusterSettings) -> Self {
         let data = tempfile::tempdir().expect("temp dir for the console database");
+        Self::start_in(data, web_root, cluster).await
+    }
+
+    async fn start_in(data: tempfile::TempDir, web_root: &Path, cluster: ClusterSettings) -> Self {
         let settings = Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: format!("sqlite://{}", data.path().join("console.db").display()),

@@ -13,10 +13,13 @@ pub mod resource;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -33,6 +36,10 @@ pub struct ClusterSettings {
     pub ca_file: Option<PathBuf>,
     /// A kubeconfig whose current context names the cluster; its user is ignored.
     pub kubeconfig: Option<PathBuf>,
+    /// The console's own token (e.g. `/var/run/secrets/kubernetes.io/serviceaccount/token`), re-read
+    /// when it rotates. Only for the watches that feed the read cache: every answer is still
+    /// authorised for the calling user. Without it, every read goes to the API server as the caller.
+    pub service_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +143,35 @@ impl ClusterAccess {
         config.auth_info.token = Some(token.to_owned().into());
         kube::Client::try_from(config).map_err(|error| ClusterError::BadSettings(error.to_string()))
     }
+
+    /// A client with the console's own credential (`cluster.service_token_file`, re-read when it
+    /// changes), bound to the calling runtime. Only the read cache's watches use it.
+    pub fn service_client(&self, token_file: &std::path::Path) -> Result<kube::Client, ClusterError> {
+        let mut config = self.base.clone().ok_or(ClusterError::NotConfigured)?;
+        if !token_file.is_file() {
+            return Err(ClusterError::BadSettings(format!(
+                "cluster.service_token_file {} is not a readable file",
+                token_file.display()
+            )));
+        }
+        config.auth_info.token_file = Some(token_file.display().to_string());
+        // Watches stay open for minutes; the read timeout is for single calls.
+        config.read_timeout = None;
+        kube::Client::try_from(config).map_err(|error| ClusterError::BadSettings(error.to_string()))
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerbLabels {
+    pub verb: String,
+}
+
+/// Every request a [`UserClient`] sends, by HTTP verb: exposed on `/metrics` as
+/// `registry_console_cluster_requests_total{verb}` (process-wide, all workers).
+pub static CLUSTER_REQUESTS: LazyLock<Family<VerbLabels, Counter>> = LazyLock::new(Family::default);
+
+fn count_request(method: &http::Method) {
+    CLUSTER_REQUESTS.get_or_create(&VerbLabels { verb: method.as_str().to_owned() }).inc();
 }
 
 /// Per-worker cache of user clients, keyed by a hash of the token.
@@ -244,6 +280,7 @@ impl UserClient {
     pub async fn get_text(&self, path: &str) -> Result<String, ClusterError> {
         let request =
             http::Request::get(path).body(Vec::new()).map_err(|error| ClusterError::Transport(error.to_string()))?;
+        count_request(&http::Method::GET);
         self.client.request_text(request).await.map_err(ClusterError::from_kube)
     }
 
@@ -254,6 +291,7 @@ impl UserClient {
         body: Option<&Value>,
         content_type: Option<&str>,
     ) -> Result<Value, ClusterError> {
+        count_request(&method);
         let mut builder = http::Request::builder().method(method).uri(uri);
         if let Some(content_type) = content_type {
             builder = builder.header(http::header::CONTENT_TYPE, content_type);

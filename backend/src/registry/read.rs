@@ -31,13 +31,13 @@ const DEFAULT_CLAIM: &str = "image-registry-storage";
 const DEFAULT_PRUNER_SCHEDULE: &str = "0 0 * * *";
 
 /// The outcome of one GET, with the 401 already taken out.
-enum Fetch {
+pub(crate) enum Fetch {
     Found(Value),
     Missing { state: SectionState, message: String },
 }
 
 impl Fetch {
-    fn classify(result: Result<Value, ClusterError>) -> Result<Self, ClusterError> {
+    pub(crate) fn classify(result: Result<Value, ClusterError>) -> Result<Self, ClusterError> {
         let error = match result {
             Ok(value) => return Ok(Fetch::Found(value)),
             Err(error) if error.status() == Some(401) => return Err(error),
@@ -55,7 +55,7 @@ impl Fetch {
         Ok(Fetch::Missing { state, message })
     }
 
-    fn value(&self) -> Option<&Value> {
+    pub(crate) fn value(&self) -> Option<&Value> {
         match self {
             Fetch::Found(value) => Some(value),
             Fetch::Missing { .. } => None,
@@ -74,6 +74,42 @@ impl Fetch {
 /// Reads the registry as the holder of `client`'s token sees it.
 pub async fn read_view(client: &UserClient) -> Result<RegistryView, ClusterError> {
     let now = now_unix();
+    Ok(assemble(fetch(client).await?, now))
+}
+
+/// Every object the view is made of, each as its GET came out. The direct
+/// read and the watch-fed cache (`registry::cache`) both fill it.
+pub(crate) struct Objects {
+    pub config: Fetch,
+    pub operator: Fetch,
+    pub pruner: Fetch,
+    pub image: Fetch,
+    pub infrastructure: Fetch,
+    /// A list (`{"items": […]}`), like `routes` and `jobs`.
+    pub pods: Fetch,
+    pub deployment: Fetch,
+    pub node_ca: Fetch,
+    pub routes: Fetch,
+    pub cron_job: Fetch,
+    pub jobs: Fetch,
+    /// The claim `config` names ([`claim_name`]), if the provider is `pvc`.
+    pub claim: Option<Fetch>,
+    /// The ConfigMap `image` names ([`trusted_ca_name`]), if any.
+    pub ca_map: Option<Fetch>,
+}
+
+/// The claim to read for `config`: the one it names when the provider is `pvc`.
+pub(crate) fn claim_name(config: &Value) -> Option<String> {
+    claim_of(config)
+}
+
+/// The `spec.additionalTrustedCA` ConfigMap of `images.config/cluster`, if one is named.
+pub(crate) fn trusted_ca_name(image: &Value) -> Option<String> {
+    opt_str(&image["spec"]["additionalTrustedCA"]["name"])
+}
+
+/// The objects, read with concurrent GETs as the holder of `client`'s token.
+async fn fetch(client: &UserClient) -> Result<Objects, ClusterError> {
     let paths = [
         CONFIG.path("", "cluster"),
         CLUSTER_OPERATOR.path("", "image-registry"),
@@ -132,7 +168,41 @@ pub async fn read_view(client: &UserClient) -> Result<RegistryView, ClusterError
     );
     let claim = claim.map(Fetch::classify).transpose()?;
     let ca_map = ca_map.map(Fetch::classify).transpose()?;
+    Ok(Objects {
+        config,
+        operator,
+        pruner,
+        image,
+        infrastructure,
+        pods,
+        deployment,
+        node_ca,
+        routes,
+        cron_job,
+        jobs,
+        claim,
+        ca_map,
+    })
+}
 
+/// The view of `objects`, at `now` (Unix seconds).
+pub(crate) fn assemble(objects: Objects, now: i64) -> RegistryView {
+    let Objects {
+        config,
+        operator,
+        pruner,
+        image,
+        infrastructure,
+        pods,
+        deployment,
+        node_ca,
+        routes,
+        cron_job,
+        jobs,
+        claim,
+        ca_map,
+    } = objects;
+    let claim_name = config.value().and_then(claim_of);
     let cluster = infrastructure.section(cluster_view);
     let managed_control_plane =
         cluster.data.as_ref().is_some_and(|cluster| cluster.control_plane_topology == "External");
@@ -151,7 +221,7 @@ pub async fn read_view(client: &UserClient) -> Result<RegistryView, ClusterError
         None => Section { state: config_section.state, data: None, message: config_section.message.clone() },
     };
 
-    Ok(RegistryView {
+    RegistryView {
         fetched_at: rfc3339_utc(now),
         read_only: managed_control_plane,
         read_only_reason: managed_control_plane.then(|| READ_ONLY_MANAGED_CONTROL_PLANE.to_owned()),
@@ -168,7 +238,7 @@ pub async fn read_view(client: &UserClient) -> Result<RegistryView, ClusterError
         deployment: deployment.section(deployment_view),
         node_ca: node_ca.section(node_ca_view),
         cluster,
-    })
+    }
 }
 
 pub fn now_unix() -> i64 {

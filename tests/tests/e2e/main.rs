@@ -4,6 +4,7 @@
 
 mod cluster;
 mod plans;
+mod read_cache;
 mod registry_read;
 mod shell;
 mod simulator;
