@@ -10,6 +10,7 @@
 //! because a client's connection tasks live on the runtime that made it.
 
 pub mod resource;
+pub mod schema;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -45,6 +45,12 @@ impl World {
             "/api/v1/namespaces/openshift-config/configmaps/registry-trusted-cas".to_owned(),
             "/api/v1/namespaces/team-a/secrets/registry-pull".to_owned(),
             "/api/v1/namespaces/team-a/secrets/other-pull".to_owned(),
+            "/apis/config.openshift.io/v1/imagedigestmirrorsets/disconnected".to_owned(),
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/registry-viewer".to_owned(),
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/system:image-puller".to_owned(),
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/prometheus-scraper".to_owned(),
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles/prometheus-scraper".to_owned(),
+            format!("/apis/image.openshift.io/v1/images/sha256:{}", "a".repeat(64)),
         ] {
             let _ = delete(&kube, &path).await;
         }
@@ -837,4 +843,182 @@ async fn gitops_tracked_objects_are_flagged_and_plans_export_as_files() {
     assert_eq!(bad.field_errors(), [("format".to_owned(), "field.one_of".to_owned())]);
     // Nothing was applied.
     assert!(world.config().await["spec"]["storage"].get("s3").is_none());
+}
+
+#[tokio::test]
+async fn the_default_storage_class_moves_and_the_old_default_is_cleared_first() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    const MARK: &str = "storageclass.kubernetes.io/is-default-class";
+    let (plan, _) = admin.preview_and_apply(json!({"kind": "default-storage-class", "name": "nfs-client"})).await;
+    let targets: Vec<&str> =
+        plan["steps"].as_array().into_iter().flatten().filter_map(|s| s["target"]["name"].as_str()).collect();
+    assert_eq!(targets, ["standard", "nfs-client"], "the old default is cleared first");
+    assert_eq!(codes(&plan, "dangers"), ["cluster-wide-default-class"]);
+    let class = |name: &str| format!("/apis/storage.k8s.io/v1/storageclasses/{name}");
+    assert_eq!(world.must_get(&class("nfs-client")).await["metadata"]["annotations"][MARK], "true");
+    assert_eq!(world.must_get(&class("standard")).await["metadata"]["annotations"][MARK], "false");
+    let missing = admin.preview(json!({"kind": "default-storage-class", "name": "gold"})).await;
+    assert_eq!(missing.field_errors(), [("name".to_owned(), "storage_class.not_found".to_owned())]);
+    // Put the seed's default back for the other tests.
+    admin.preview_and_apply(json!({"kind": "default-storage-class", "name": "standard"})).await;
+}
+
+#[tokio::test]
+async fn trusting_the_registrys_own_route_uses_the_ingress_ca() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let absent = admin.preview(json!({"kind": "trust-ingress-ca"})).await;
+    assert_eq!(absent.status.as_u16(), 409, "{:#}", absent.body);
+    let ca = test_ca();
+    if world.get("/api/v1/namespaces/openshift-ingress-operator").await.is_err() {
+        world
+            .send(
+                "POST",
+                "/api/v1/namespaces",
+                "application/json",
+                &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "openshift-ingress-operator"}}),
+            )
+            .await;
+    }
+    let router_ca = json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "router-ca"}, "type": "kubernetes.io/tls",
+        "data": {"tls.crt": STANDARD.encode(&ca.0), "tls.key": STANDARD.encode(&ca.1)}});
+    // A namespace just made may not be known to admission for a moment.
+    let router_ca = &router_ca;
+    world
+        .wait("the ingress CA secret is created", |w| async move {
+            let request = http::Request::post("/api/v1/namespaces/openshift-ingress-operator/secrets")
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(router_ca)?)?;
+            Ok(w.kube.request::<Value>(request).await.is_ok())
+        })
+        .await;
+    let (plan, _) = admin.preview_and_apply(json!({"kind": "trust-ingress-ca"})).await;
+    let host = "default-route-openshift-image-registry.apps.cluster.example.com";
+    assert_eq!(plan["notes"]["host"], host, "{plan:#}");
+    assert_eq!(plan["notes"]["caCertificate"], ca.0.as_str());
+    assert!(
+        plan["notes"]["clientSteps"][0].as_str().unwrap_or("").contains(&format!("/etc/containers/certs.d/{host}"))
+    );
+    assert!(!plan.to_string().contains("PRIVATE KEY"), "the ingress CA's key leaked: {plan:#}");
+    let map = world.must_get("/api/v1/namespaces/openshift-config/configmaps/registry-trusted-cas").await;
+    assert_eq!(map["data"][host], ca.0.as_str());
+    let image = world.must_get("/apis/config.openshift.io/v1/images/cluster").await;
+    assert_eq!(image["spec"]["additionalTrustedCA"]["name"], "registry-trusted-cas");
+}
+
+#[tokio::test]
+async fn registry_sources_and_mirror_sets_roll_out_to_nodes_with_confirmation() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let plan = admin
+        .preview(json!({"kind": "registry-sources", "allowedRegistries": ["quay.io", "registry.redhat.io", "registry.example.com:5000"],
+            "insecureRegistries": ["registry.example.com:5000"], "allowedRegistriesForImport": [{"domainName": "registry.example.com:5000", "insecure": true}]}))
+        .await
+        .expect(201);
+    assert_eq!(codes(&plan, "dangers"), ["node-rollout"]);
+    let refused = admin.apply(plan["id"].as_str().unwrap_or_default(), &[]).await;
+    assert_eq!(refused.status.as_u16(), 422);
+    admin.apply(plan["id"].as_str().unwrap_or_default(), &["node-rollout"]).await.expect(200);
+    let image = world.must_get("/apis/config.openshift.io/v1/images/cluster").await;
+    assert_eq!(
+        image["spec"]["registrySources"]["allowedRegistries"],
+        json!(["quay.io", "registry.redhat.io", "registry.example.com:5000"])
+    );
+    assert_eq!(
+        image["spec"]["allowedRegistriesForImport"],
+        json!([{"domainName": "registry.example.com:5000", "insecure": true}])
+    );
+    assert!(image["spec"]["registrySources"].get("blockedRegistries").is_none());
+
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "mirror-set", "by": "digest", "name": "disconnected", "mirrors": [
+            {"source": "quay.io/openshift-release-dev", "mirrors": ["mirror.example.com:8443/openshift-release-dev"]}]}))
+        .await;
+    assert_eq!(plan["steps"][0]["action"], "create");
+    let set = world.must_get("/apis/config.openshift.io/v1/imagedigestmirrorsets/disconnected").await;
+    assert_eq!(
+        set["spec"]["imageDigestMirrors"][0]["mirrors"],
+        json!(["mirror.example.com:8443/openshift-release-dev"])
+    );
+    // The same name again replaces the mirrors.
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "mirror-set", "by": "digest", "name": "disconnected", "mirrors": [
+            {"source": "registry.redhat.io", "mirrors": ["mirror.example.com:8443/redhat"], "mirrorSourcePolicy": "NeverContactSource"}]}))
+        .await;
+    assert_eq!(plan["steps"][0]["action"], "patch");
+    let set = world.must_get("/apis/config.openshift.io/v1/imagedigestmirrorsets/disconnected").await;
+    assert_eq!(set["spec"]["imageDigestMirrors"].as_array().map(Vec::len), Some(1));
+    assert_eq!(set["spec"]["imageDigestMirrors"][0]["mirrorSourcePolicy"], "NeverContactSource");
+}
+
+#[tokio::test]
+async fn roles_are_granted_as_oc_policy_grants_them() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "role-grant", "role": "registry-viewer", "namespace": "team-a", "subject": {"kind": "User", "name": "auditor"}}))
+        .await;
+    assert!(
+        plan["commands"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("oc policy add-role-to-user registry-viewer auditor -n team-a"),
+        "{plan:#}"
+    );
+    let binding =
+        world.must_get("/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/registry-viewer").await;
+    assert_eq!(binding["roleRef"]["name"], "registry-viewer");
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "auditor"}])
+    );
+    // The same grant again does nothing.
+    let again = admin
+        .preview(json!({"kind": "role-grant", "role": "registry-viewer", "namespace": "team-a", "subject": {"kind": "User", "name": "auditor"}}))
+        .await
+        .expect(201);
+    assert_eq!(again["steps"].as_array().map(Vec::len), Some(0));
+    assert!(codes(&again, "warnings").contains(&"access.already_granted".to_owned()));
+    // Pulling across projects: every service account of team-b pulls from team-a.
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "role-grant", "role": "system:image-puller", "namespace": "team-a",
+            "subject": {"kind": "Group", "name": "system:serviceaccounts:team-b"}}))
+        .await;
+    assert!(codes(&plan, "warnings").contains(&"access.cross_project_pull".to_owned()));
+    world.must_get("/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/system:image-puller").await;
+    // The metrics scraper role of seeds 000/001.
+    let (plan, _) = admin
+        .preview_and_apply(json!({"kind": "metrics-access", "subject": {"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "openshift-monitoring"}}))
+        .await;
+    assert_eq!(plan["steps"].as_array().map(Vec::len), Some(2));
+    let role = world.must_get("/apis/rbac.authorization.k8s.io/v1/clusterroles/prometheus-scraper").await;
+    assert_eq!(role["rules"][0]["resources"], json!(["registry/metrics"]));
+    let binding = world.must_get("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/prometheus-scraper").await;
+    assert_eq!(binding["subjects"][0]["namespace"], "openshift-monitoring");
+    // A developer may not grant in a namespace it does not administer: the API server says so.
+    let developer = world.api(User::Developer);
+    let refused = developer
+        .preview(json!({"kind": "role-grant", "role": "registry-viewer", "namespace": "openshift-image-registry", "subject": {"kind": "User", "name": "developer"}}))
+        .await;
+    assert_eq!(refused.status.as_u16(), 403, "{:#}", refused.body);
+}
+
+#[tokio::test]
+async fn deleting_an_image_that_is_not_there_is_refused_before_any_write() {
+    // The test cluster serves images from a CRD stand-in, which cannot hold
+    // OpenShift's `sha256:<digest>` names (a CRD object name has no colon):
+    // only the refusal is checked here; the plan's shape is checked in the
+    // server's unit tests.
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let gone = admin.preview(json!({"kind": "delete-image", "name": digest})).await;
+    assert_eq!(gone.status.as_u16(), 409, "{:#}", gone.body);
+    assert!(gone.body["detail"].as_str().unwrap_or("").contains("does not exist"), "{:#}", gone.body);
+    let tag = admin
+        .preview(json!({"kind": "delete-image-tag", "namespace": "team-a", "imageStream": "app", "tag": "v1"}))
+        .await;
+    assert_eq!(tag.status.as_u16(), 409, "{:#}", tag.body);
 }

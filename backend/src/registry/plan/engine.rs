@@ -183,6 +183,9 @@ pub async fn simulate(client: &UserClient, draft: &mut PlanDraft) -> Result<(), 
             state.insert(step.target.clone(), current);
         }
         let current = state.get(&step.target).cloned().flatten();
+        if matches!(step.op, Op::Delete) && current.is_none() {
+            return Err(SimulateError::Step { index, message: format!("{} does not exist", step.target.display()) });
+        }
         if matches!(step.op, Op::Create { .. }) && current.is_some() {
             return Err(SimulateError::Step { index, message: format!("{} already exists", step.target.display()) });
         }

@@ -263,3 +263,26 @@ pub fn delete_image(input: &DeleteImageInput) -> PlanDraft {
     draft.warnings.push(Finding::warning("name", "image.delete_metadata_only"));
     draft
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deleting_an_image_is_one_irreversible_step_with_its_oc_line() {
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let draft = delete_image(&DeleteImageInput { name: digest.clone() });
+        assert_eq!(draft.steps.len(), 1);
+        assert!(draft.steps[0].irreversible);
+        assert_eq!(draft.steps[0].target.name, digest);
+        assert_eq!(draft.steps[0].oc, format!("oc delete images {digest}"));
+        assert_eq!(draft.warnings[0].code, "image.delete_metadata_only");
+        let tag = delete_image_tag(&DeleteImageTagInput {
+            namespace: "team-a".into(),
+            image_stream: "app".into(),
+            tag: "v1".into(),
+        });
+        assert_eq!(tag.steps[0].target.name, "app:v1");
+        assert_eq!(tag.steps[0].oc, "oc tag -d app:v1 -n team-a");
+    }
+}

@@ -109,10 +109,51 @@ pub async fn build(ctx: &Ctx<'_>, request: &PlanRequest) -> Result<PlanDraft, Bu
         _ => return Err(BuildError::State("the registry config is needed for this plan".into())),
     };
     draft.kind = request.kind().to_owned();
+    let unsupported = unsupported_fields(ctx, &draft).await?;
+    if !unsupported.is_empty() {
+        return Err(BuildError::Invalid(unsupported));
+    }
     findings.retain(|finding| !finding.is_error());
     findings.append(&mut draft.warnings);
     draft.warnings = findings;
     Ok(draft)
+}
+
+/// Fields the plan writes that this cluster's CRDs do not have (an older
+/// OpenShift): refused before anything is written, named by their path in
+/// the object.
+async fn unsupported_fields(ctx: &Ctx<'_>, draft: &PlanDraft) -> Result<Vec<Finding>, ClusterError> {
+    let mut findings = Vec::new();
+    let mut schemas: BTreeMap<String, Option<Value>> = BTreeMap::new();
+    for step in &draft.steps {
+        let body = match &step.op {
+            Op::Create { body } => body,
+            Op::Patch { patch, .. } => patch,
+            _ => continue,
+        };
+        let Some((group, version)) = step.target.api_version.split_once('/') else { continue };
+        if !group.ends_with("openshift.io") {
+            continue;
+        }
+        let Some(resource) = crate::cluster::resource_for(&step.target.api_version, &step.target.kind) else {
+            continue;
+        };
+        let crd = format!("{}.{group}", resource.plural);
+        if !schemas.contains_key(&crd) {
+            let schema = crate::cluster::schema::crd_schema(ctx.client, &crd, version).await?;
+            schemas.insert(crd.clone(), schema);
+        }
+        if let Some(Some(schema)) = schemas.get(&crd) {
+            for path in crate::cluster::schema::unknown_fields(schema, body) {
+                findings.push(
+                    Finding::error(path, "field.unsupported_by_cluster")
+                        .with("kind", &step.target.kind)
+                        .with("crd", &crd),
+                );
+            }
+        }
+    }
+    Ok(findings)
 }
 
 /// The facts the model's rules need, from `configs/cluster`.
