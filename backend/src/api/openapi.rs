@@ -133,8 +133,9 @@ impl Modify for Additions {
                 .operation_id(Some("getMetrics"))
                 .summary(Some("Prometheus metrics (OpenMetrics text)"))
                 .description(Some(
-                    "The server's metrics in the OpenMetrics text format: requests counted and timed by method, \
-                     route pattern and status. Needs no credential.",
+                    "The server's metrics in the OpenMetrics text format, prefixed `registry_console_`: HTTP \
+                     requests counted by route pattern, method and status and timed by route, and the requests made \
+                     to the Kubernetes API server as a user, by verb. Needs no credential.",
                 ))
                 .response(
                     "200",
