@@ -25,7 +25,7 @@ pub use super::rules::duration::parse_go_duration;
 pub use super::rules::quantity::parse_quantity_bytes;
 
 /// Facts from the live cluster that some rules need; all optional/default when unknown.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RegistryFacts {
     /// Current `spec.managementState`; empty when unknown.
     pub management_state: String,
@@ -1160,3 +1160,8 @@ pub fn s3_presets() -> &'static [S3Preset] {
 
 #[cfg(test)]
 mod tests;
+
+/// The table of cases for every rule (for the end-to-end tests: feature `cases`).
+#[cfg(any(test, feature = "cases"))]
+#[doc(hidden)]
+pub mod cases;

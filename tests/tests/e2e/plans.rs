@@ -1022,3 +1022,87 @@ async fn deleting_an_image_that_is_not_there_is_refused_before_any_write() {
         .await;
     assert_eq!(tag.status.as_u16(), 409, "{:#}", tag.body);
 }
+
+/// Whether a case's facts are the live registry's (`cloud`: the state
+/// [`every_rule_refuses_its_bad_input_through_the_api_and_nothing_changes`]
+/// sets up; else the seeded bare-metal state).
+fn facts_match(facts: &model::registry::RegistryFacts, cloud: bool) -> bool {
+    let (state, replicas, providers, storage_state) =
+        if cloud { ("Managed", 2, vec!["s3".to_owned()], "Managed") } else { ("Removed", 1, vec![], "") };
+    facts.management_state == state
+        && facts.replicas == Some(replicas)
+        && matches!(facts.rollout_strategy.as_str(), "" | "RollingUpdate")
+        && facts.storage_providers == providers
+        && facts.storage_management_state == storage_state
+        && facts.route_names.is_empty()
+        && facts.claim_access_modes.is_none()
+}
+
+/// What a refused plan must not have changed: the specs of the singletons.
+async fn specs(world: &World) -> Vec<Value> {
+    let mut specs = Vec::new();
+    for path in [
+        CONFIG,
+        "/apis/config.openshift.io/v1/images/cluster",
+        "/apis/imageregistry.operator.openshift.io/v1/imagepruners/cluster",
+    ] {
+        let mut spec = world.must_get(path).await["spec"].clone();
+        if let Some(spec) = spec.as_object_mut() {
+            spec.remove("httpSecret");
+        }
+        specs.push(spec);
+    }
+    specs
+}
+
+#[tokio::test]
+async fn every_rule_refuses_its_bad_input_through_the_api_and_nothing_changes() {
+    use model::registry::Severity;
+    use model::registry::validate::cases;
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let (mut checked, mut failures) = (0, Vec::new());
+    let mut codes_checked = std::collections::BTreeSet::new();
+    for cloud in [false, true] {
+        if cloud {
+            // A running registry on S3 with two replicas, as the cloud cases assume.
+            world
+                .send(
+                    "PATCH",
+                    CONFIG,
+                    "application/merge-patch+json",
+                    &json!({"spec": {"managementState": "Managed", "replicas": 2,
+                    "storage": {"s3": {"bucket": "registry", "region": "us-east-1"}, "managementState": "Managed"}}}),
+                )
+                .await;
+        }
+        let before = specs(&world).await;
+        for case in cases::cases()
+            .into_iter()
+            .filter(|case| case.severity == Severity::Error && facts_match(&case.facts, cloud))
+        {
+            let request = serde_json::to_value(&case.request).expect("request as JSON");
+            let answer = admin.preview(request.clone()).await;
+            let wanted = (case.field.to_owned(), case.code.to_owned());
+            if answer.status.as_u16() != 422 || !answer.field_errors().contains(&wanted) {
+                failures.push(format!(
+                    "{request}: wanted 422 {wanted:?}, got {} {:?}",
+                    answer.status,
+                    answer.field_errors()
+                ));
+            }
+            checked += 1;
+            codes_checked.insert(case.code);
+        }
+        assert_eq!(specs(&world).await, before, "a refused plan changed the registry");
+    }
+    assert!(failures.is_empty(), "{} of {checked} cases failed:\n{}", failures.len(), failures.join("\n"));
+    let all: std::collections::BTreeSet<_> =
+        cases::cases().into_iter().filter(|c| c.severity == Severity::Error).map(|c| c.code).collect();
+    eprintln!("{checked} bad inputs, {} of {} error codes, refused through the API", codes_checked.len(), all.len());
+    assert!(
+        codes_checked.len() * 10 >= all.len() * 9,
+        "fewer than 90% of the rules were checked through the API: {:?}",
+        all.difference(&codes_checked).collect::<Vec<_>>()
+    );
+}
