@@ -97,25 +97,7 @@ async fn export(
             });
         }
     };
-    let actor = audit::whoami(client).await.unwrap_or_default();
-    let targets: Vec<_> = stored.view.steps.iter().map(|step| step.target.clone()).collect();
-    audit::append(
-        &state.db,
-        &Record {
-            actor: &actor,
-            action: "plan.export",
-            phase: Phase::Event,
-            intent_id: None,
-            plan_id: Some(&id),
-            targets: &targets,
-            summary: &stored.view.summary,
-            detail: &json!({"format": query.format}),
-            outcome: None,
-            correlation_id: request_id(&request).as_deref(),
-        },
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    record_event(&state, client, &request, "plan.export", &stored.view, json!({"format": query.format})).await?;
     Ok(HttpResponse::Ok().content_type("application/yaml; charset=utf-8").body(text))
 }
 
@@ -211,26 +193,36 @@ async fn preview(
     let mut draft = build::build(&ctx, &body).await?;
     draft.kind = body.kind().to_owned();
     let view = finish(&state, client, draft).await?;
-    let actor = audit::whoami(client).await.unwrap_or_default();
-    let targets: Vec<_> = view.steps.iter().map(|step| step.target.clone()).collect();
-    audit::append(
-        &state.db,
-        &Record {
-            actor: &actor,
-            action: "plan.preview",
-            phase: Phase::Event,
-            intent_id: None,
-            plan_id: Some(&view.id),
-            targets: &targets,
-            summary: &view.summary,
-            detail: &json!({"kind": view.kind, "dryRun": view.dry_run}),
-            outcome: None,
-            correlation_id: request_id(&request).as_deref(),
-        },
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    record_event(&state, client, &request, "plan.preview", &view, json!({"kind": view.kind, "dryRun": view.dry_run}))
+        .await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/plans/{}", view.id))).json(view))
+}
+
+/// Records a plan event (a preview, an export) in the audit trail.
+async fn record_event(
+    state: &AppState,
+    client: &UserClient,
+    request: &HttpRequest,
+    action: &str,
+    plan: &Plan,
+    detail: serde_json::Value,
+) -> Result<i64, ApiError> {
+    let actor = audit::whoami(client).await.unwrap_or_default();
+    let targets: Vec<_> = plan.steps.iter().map(|step| step.target.clone()).collect();
+    let correlation = request_id(request);
+    let record = Record {
+        actor: &actor,
+        action,
+        phase: Phase::Event,
+        intent_id: None,
+        plan_id: Some(&plan.id),
+        targets: &targets,
+        summary: &plan.summary,
+        detail: &detail,
+        outcome: None,
+        correlation_id: correlation.as_deref(),
+    };
+    audit::append(&state.db, &record).await.map_err(ApiError::internal)
 }
 
 fn gone(id: &str) -> ApiError {

@@ -416,20 +416,10 @@ pub fn ca_key_host_port(key: &str) -> String {
     }
 }
 
-/// RFC 3339 UTC (`2026-01-01T00:00:00Z`) of Unix seconds, with civil-date
-/// arithmetic (Howard Hinnant's `civil_from_days`).
+/// RFC 3339 UTC (`2026-01-01T00:00:00Z`) of Unix seconds.
 pub fn rfc3339_utc(unix_secs: i64) -> String {
-    let days = unix_secs.div_euclid(86_400);
+    let (year, month, day) = crate::registry::rules::cron::civil_from_days(unix_secs.div_euclid(86_400));
     let secs = unix_secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 

@@ -4,14 +4,13 @@
 //! a restart expires every waiting plan, which is the safe failure. Only the
 //! owner (the hash of the token that previewed it) may read or apply it.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use model::plan::Plan;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom as _, SystemRandom};
 use sqlx::SqlitePool;
 
 use super::PlanDraft;
+use crate::clock::now_unix;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -68,10 +67,6 @@ impl PlanSeal {
             self.key.open_in_place(nonce, Aad::from(id.as_bytes()), &mut body).map_err(|_| StoreError::Crypto)?;
         Ok(plain.to_vec())
     }
-}
-
-pub fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
 
 /// A stored plan: the view shown to the user and the sealed draft (empty
