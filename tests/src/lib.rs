@@ -6,6 +6,7 @@ pub mod api;
 pub mod browser;
 pub mod cluster;
 pub mod console;
+pub mod logs;
 
 use std::path::PathBuf;
 

@@ -228,6 +228,7 @@ async fn static_nfs_volume_and_claim_bind_without_the_default_class() {
 
 #[tokio::test]
 async fn s3_credentials_reach_the_cluster_and_nowhere_else() {
+    e2e::logs::capture();
     let world = World::new().await;
     let admin = world.api(User::Admin);
     let secret_key = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
@@ -281,6 +282,10 @@ async fn s3_credentials_reach_the_cluster_and_nowhere_else() {
             view.body
         );
     }
+    // Nor any log line of the server or its cluster client (captured at debug level).
+    let logs = e2e::logs::contents();
+    assert!(logs.contains("log capture started") && logs.contains("/api/v1/plans"), "the log capture saw nothing");
+    assert!(!logs.contains(secret_key) && !logs.contains(&STANDARD.encode(secret_key)), "a log line holds the secret");
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
