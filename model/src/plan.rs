@@ -118,6 +118,9 @@ pub struct Plan {
     pub warning_messages: Vec<String>,
     pub dangers: Vec<Danger>,
     pub dry_run: Vec<DryRun>,
+    /// What the dry run did and did not check, in English.
+    #[serde(default)]
+    pub dry_run_note: String,
     /// Every step's `oc` line in order.
     pub commands: Vec<String>,
     /// Objects carrying GitOps tracking (e.g. Argo CD): a controller may revert the change.

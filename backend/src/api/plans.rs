@@ -130,6 +130,11 @@ fn request_id(request: &HttpRequest) -> Option<String> {
     request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned)
 }
 
+/// The dry run's honest scope, shown with every plan.
+const DRY_RUN_NOTE: &str = "The API server checked each step's schema and admission (dryRun=All) only. Most registry \
+     rules are enforced by the image registry operator after apply; the console checked them before this preview, and \
+     the registry's conditions show the operator's verdict once applied.";
+
 /// Simulates, dry-runs and stores a draft; the view the user sees.
 async fn finish(state: &AppState, client: &UserClient, mut draft: PlanDraft) -> Result<Plan, ApiError> {
     engine::simulate(client, &mut draft).await?;
@@ -147,6 +152,7 @@ async fn finish(state: &AppState, client: &UserClient, mut draft: PlanDraft) -> 
         warnings: draft.warnings.clone(),
         dangers: draft.dangers.clone(),
         dry_run,
+        dry_run_note: DRY_RUN_NOTE.to_owned(),
         gitops: draft.gitops.clone(),
         expires_at: clock::rfc3339(expires_at),
         notes: draft.notes.clone(),

@@ -151,6 +151,7 @@ async fn bare_metal_storage_first_then_managed_gets_the_operator_claim() {
         "{plan:#}"
     );
     assert!(plan["dryRun"][0]["ok"].as_bool().unwrap_or(false), "{plan:#}");
+    assert!(plan["dryRunNote"].as_str().unwrap_or("").contains("schema and admission"), "{plan:#}");
     assert!(codes(&plan, "warnings").contains(&"storage.claim_default".to_owned()), "{plan:#}");
     assert!(result["auditId"].as_i64().is_some(), "{result:#}");
 
