@@ -114,6 +114,9 @@ impl Application {
         // A client that closes its side is gone: end its response (an SSE
         // stream's watches close at once instead of at the next failed write).
         .h1_allow_half_closed(false)
+        // Without it a compressed answer on a kept-alive connection (its body written after its
+        // head) waits for the client's delayed ACK: ~40 ms per API call.
+        .tcp_nodelay(true)
         .listen(listener)
         .map_err(|source| StartupError::Bind { address, source })?
         .shutdown_timeout(settings.shutdown_timeout_seconds)

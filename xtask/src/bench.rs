@@ -1,6 +1,12 @@
 //! `cargo xtask bench`: measures the release build and writes
-//! `target/bench/report.md` and `report.json`. Cases so far: the app's
-//! first-load bytes, the server's cold start to `/readyz`, and its idle RSS.
+//! `target/bench/report.md` and `report.json`. Cases: the app's first-load
+//! bytes, the server's cold start to `/readyz`, its idle RSS; then against the
+//! test cluster (`bench/live.rs`): a storage + route + trusted-CA change through
+//! the console vs the same change as `kubectl` commands, and the read model
+//! under open-loop load (`bench/load.rs`) vs a direct `GET` on the API server.
+
+mod live;
+mod load;
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -42,6 +48,13 @@ pub fn run(project: &Project) -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss_kib = rss_kib(server.child.id())?;
     stop(server);
+
+    step("measuring against the test cluster");
+    let live = live::run(project, &dist.binary, &dist.web_root, &scratch);
+    let live_json = match &live {
+        Ok(value) => value.clone(),
+        Err(error) => json!({ "error": format!("{error:#}") }),
+    };
     let _ = std::fs::remove_dir_all(&scratch);
 
     let report = json!({
@@ -49,20 +62,125 @@ pub fn run(project: &Project) -> anyhow::Result<()> {
         "first_load": first_load,
         "cold_start_ms": { "median": cold_start_median, "max": cold_start_max, "runs": cold_starts },
         "idle_rss_kib": idle_rss_kib,
+        "live": live_json,
         "goals": {
             "first_load_brotli_bytes": GOAL_FIRST_LOAD_BROTLI,
             "cold_start_ms": GOAL_COLD_START_MS,
             "idle_rss_kib": GOAL_IDLE_RSS_KIB,
+            "plans_time_ratio": GOAL_PLANS_RATIO,
         },
     });
-    let markdown = render_markdown(&report, cold_start_median, idle_rss_kib);
+    let mut markdown = render_markdown(&report, cold_start_median, idle_rss_kib);
+    markdown.push_str(&render_live(&report["live"]));
     let out = project.reports().join("bench");
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
     std::fs::write(out.join("report.md"), &markdown)?;
     println!("{markdown}");
     step(format!("report written to {}", out.join("report.md").display()));
+    if let Err(error) = live {
+        return Err(error.context(format!(
+            "the cluster part of the bench failed (the rest is in {})",
+            out.join("report.md").display()
+        )));
+    }
+    eprintln!("    the test cluster keeps running: `cargo xtask cluster down` stops it");
     Ok(())
+}
+
+/// The console's time for the change over kubectl's, preview included.
+const GOAL_PLANS_RATIO: f64 = 0.25;
+
+fn render_live(live: &serde_json::Value) -> String {
+    let mut md = String::new();
+    if let Some(error) = live["error"].as_str() {
+        md.push_str(&format!("\n## Against the test cluster\n\nFAILED: {error}\n"));
+        return md;
+    }
+    let plans = &live["plans"];
+    let number = |value: &serde_json::Value| value.as_f64().unwrap_or(f64::NAN);
+    let ratio = number(&plans["ratio"]);
+    md.push_str(&format!(
+        "\n## Storage + route + trusted CA: console vs kubectl\n\n\
+         The change: a static NFS volume and its claim as the registry's storage, a custom route with an uploaded \
+         TLS certificate, and a trusted CA for `registry.example.com:5000` ({} plans). Console: preview then apply \
+         of each plan through the REST API as the admin, timed from the first preview request to the last apply \
+         answer. kubectl: the plans' own rendered commands ({} lines), `oc` run as `rc-controlplane kubectl`, as \
+         the admin, from the same seeded state (`rc-controlplane seed --replace` and the change's objects deleted \
+         before each run). Median of {} runs each, alternating.\n\n",
+        plans["plans"].as_array().map(Vec::len).unwrap_or(0),
+        plans["commands"],
+        live::PLAN_RUNS
+    ));
+    md.push_str("| way | wall time | API requests | |\n|---|---|---|---|\n");
+    md.push_str(&format!(
+        "| console: preview + apply | {:.0} ms | {} | from `registry_console_cluster_requests_total` |\n",
+        number(&plans["console_ms"]),
+        plans["console_requests"]
+    ));
+    md.push_str(&format!(
+        "| kubectl: the rendered commands | {:.0} ms | {} | request lines of `kubectl -v=6` |\n",
+        number(&plans["kubectl_ms"]),
+        plans["kubectl_requests"]
+    ));
+    md.push_str(&format!(
+        "| ratio console / kubectl | {ratio:.2}× | | goal ≤ {GOAL_PLANS_RATIO}×: {} |\n",
+        if ratio <= GOAL_PLANS_RATIO { "within goal" } else { "OVER GOAL" }
+    ));
+    md.push_str(&format!(
+        "\nBoth ways made the same objects: {}. Runs:\n\n| run | console | requests | kubectl | requests |\n|---|---|---|---|---|\n",
+        if plans["same_objects"] == true { "yes" } else { "NO (see report.json)" }
+    ));
+    for (index, run) in plans["runs"].as_array().into_iter().flatten().enumerate() {
+        md.push_str(&format!(
+            "| {} | {:.0} ms | {} | {:.0} ms | {} |\n",
+            index + 1,
+            number(&run["console_ms"]),
+            run["console_requests"],
+            number(&run["kubectl_ms"]),
+            run["kubectl_requests"]
+        ));
+    }
+    let reads = &live["reads"];
+    md.push_str(&format!(
+        "\n## Read model under load\n\n\
+         Open-loop, fixed rate: {} requests/s for {} s per target from loopback, each request sent when due \
+         whatever the earlier ones did, its latency counted from when it was due (no coordinated omission). The \
+         generator is part of xtask (tokio); no external tool (wrk, oha) is needed. All as the admin. The \
+         console's view is served from its watch-fed caches (its own credential: the auditor's token), each \
+         part authorised for the caller by SelfSubjectAccessReview, remembered at most 10 s.\n\n",
+        reads["rate"], reads["seconds"]
+    ));
+    md.push_str(
+        "| target | sent | errors | p50 | p90 | p99 | max | served from |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for (name, key) in [
+        ("console `GET /api/v1/registry`, cached", "console_cached"),
+        ("API server `GET configs/cluster`, direct", "api_server_config"),
+        ("console `GET /api/v1/registry`, no cache (direct reads)", "console_direct"),
+    ] {
+        let figures = &reads[key];
+        let labels: Vec<String> = figures["labels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|label| format!("{} {}", label["label"].as_str().unwrap_or("?"), label["count"]))
+            .collect();
+        let mut errors = figures["errors"].to_string();
+        if let Some(first) = figures["first_error"].as_str() {
+            errors.push_str(&format!(" ({first})"));
+        }
+        md.push_str(&format!(
+            "| {name} | {} | {errors} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {} |\n",
+            figures["sent"],
+            number(&figures["p50_ms"]),
+            number(&figures["p90_ms"]),
+            number(&figures["p99_ms"]),
+            number(&figures["max_ms"]),
+            labels.join(", ")
+        ));
+    }
+    md
 }
 
 /// index.html, the CSS, the JS and the WASM: what a browser fetches on first visit.
