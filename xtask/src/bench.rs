@@ -141,6 +141,19 @@ fn render_live(live: &serde_json::Value) -> String {
             run["kubectl_requests"]
         ));
     }
+    if let Some(steps) = plans["runs"][0]["console_steps"].as_object() {
+        let parts: Vec<String> = steps
+            .iter()
+            .map(|(name, step)| {
+                format!(
+                    "{name} preview {:.0} ms + apply {:.0} ms",
+                    number(&step["preview_ms"]),
+                    number(&step["apply_ms"])
+                )
+            })
+            .collect();
+        md.push_str(&format!("\nThe console's time, run 1: {}.\n", parts.join("; ")));
+    }
     let reads = &live["reads"];
     md.push_str(&format!(
         "\n## Read model under load\n\n\

@@ -157,6 +157,34 @@ async fn the_cached_view_equals_the_direct_view() {
     // The auditor sees the same as directly too (no Secrets are involved).
     world.agreeing_views(User::Auditor).await;
     world.delete(CA_MAP).await;
+
+    // A managed registry: the operator's claim, two pods, the deployment, the default route.
+    world
+        .send(
+            "PATCH",
+            CONFIG,
+            "application/merge-patch+json",
+            &json!({"spec": {"managementState": "Managed", "replicas": 2, "storage": {"pvc": {"claim": ""}},
+                "defaultRoute": true, "routes": [{"name": "public", "hostname": "registry.example.com"}]}}),
+        )
+        .await;
+    let started = Instant::now();
+    loop {
+        let (_, view) = world.view(&world.direct, User::Admin).await;
+        let settled = view["storage"]["data"]["claim"]["state"] == "ok"
+            && view["deployment"]["state"] == "ok"
+            && view["pods"]["data"].as_array().is_some_and(|pods| pods.len() == 2)
+            && view["routes"]["data"]["routes"].as_array().is_some_and(|routes| routes.len() == 2);
+        if settled {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(40), "the managed registry did not show up: {view:#}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let managed = world.agreeing_views(User::Admin).await;
+    assert_eq!(managed["pods"]["data"].as_array().map(Vec::len), Some(2), "{managed:#}");
+    world.agreeing_views(User::Auditor).await;
+    world.agreeing_views(User::Nobody).await;
 }
 
 #[tokio::test]

@@ -319,15 +319,17 @@ impl Console<'_> {
         Ok(plan)
     }
 
-    /// Preview then apply, confirming the plan's dangers, as a client would.
-    async fn preview_and_apply(&self, name: &str, request: &Value) -> anyhow::Result<()> {
+    /// Preview then apply, confirming the plan's dangers, as a client would; the time of each.
+    async fn preview_and_apply(&self, name: &str, request: &Value) -> anyhow::Result<(Duration, Duration)> {
+        let started = Instant::now();
         let plan = self.preview(name, request).await?;
+        let previewed = started.elapsed();
         let id = plan["id"].as_str().with_context(|| format!("the {name} plan has no id: {plan}"))?;
         let confirm: Vec<&str> =
             plan["dangers"].as_array().into_iter().flatten().filter_map(|danger| danger["code"].as_str()).collect();
         let (status, result) = self.post(&format!("/api/v1/plans/{id}/apply"), &json!({ "confirm": confirm })).await?;
         ensure!(status == 200 && result["succeeded"] == true, "apply of the {name} plan answered {status}: {result}");
-        Ok(())
+        Ok((previewed, started.elapsed() - previewed))
     }
 
     /// `registry_console_cluster_requests_total` by verb, from `/metrics`.
@@ -461,8 +463,14 @@ async fn plans(setup: &Setup, kube: &kube::Client, http: &reqwest::Client) -> an
         reset(setup, kube).await?;
         let before = console.cluster_requests().await?;
         let started = Instant::now();
+        let mut steps = serde_json::Map::new();
         for (name, request) in &change {
-            console.preview_and_apply(name, request).await.with_context(|| format!("console, run {run}"))?;
+            let (preview, apply) =
+                console.preview_and_apply(name, request).await.with_context(|| format!("console, run {run}"))?;
+            steps.insert(
+                (*name).to_owned(),
+                json!({"preview_ms": preview.as_secs_f64() * 1000.0, "apply_ms": apply.as_secs_f64() * 1000.0}),
+            );
         }
         let console_time = started.elapsed();
         let after = console.cluster_requests().await?;
@@ -488,6 +496,7 @@ async fn plans(setup: &Setup, kube: &kube::Client, http: &reqwest::Client) -> an
             "console_ms": console_time.as_secs_f64() * 1000.0,
             "console_requests": console_requests.values().sum::<u64>(),
             "console_requests_by_verb": console_requests,
+            "console_steps": steps,
             "kubectl_ms": kubectl_time.as_secs_f64() * 1000.0,
             "kubectl_requests": kubectl_requests,
             "same_objects": same,
