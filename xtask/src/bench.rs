@@ -114,14 +114,14 @@ fn render_live(live: &serde_json::Value) -> String {
     ));
     md.push_str("| way | wall time | API requests | |\n|---|---|---|---|\n");
     md.push_str(&format!(
-        "| console: preview + apply | {:.0} ms | {} | from `registry_console_cluster_requests_total` |\n",
+        "| console: preview + apply | {:.0} ms | {:.0} | from `registry_console_cluster_requests_total` |\n",
         number(&plans["console_ms"]),
-        plans["console_requests"]
+        number(&plans["console_requests"])
     ));
     md.push_str(&format!(
-        "| kubectl: the rendered commands | {:.0} ms | {} | request lines of `kubectl -v=6` |\n",
+        "| kubectl: the rendered commands | {:.0} ms | {:.0} | request lines of `kubectl -v=6` |\n",
         number(&plans["kubectl_ms"]),
-        plans["kubectl_requests"]
+        number(&plans["kubectl_requests"])
     ));
     md.push_str(&format!(
         "| ratio console / kubectl | {ratio:.2}× | | goal ≤ {GOAL_PLANS_RATIO}×: {} |\n",
@@ -152,7 +152,13 @@ fn render_live(live: &serde_json::Value) -> String {
                 )
             })
             .collect();
-        md.push_str(&format!("\nThe console's time, run 1: {}.\n", parts.join("; ")));
+        md.push_str(&format!(
+            "\nThe console's time, run 1: {}. Beyond what kubectl does, the console dry-runs every step, writes \
+             an audit intent and outcome, and after a change of `configs/cluster` re-reads it until the operator \
+             has observed the new generation (the settled spec; polled every 200 ms by `settled_config` in \
+             `registry/plan/engine.rs`); kubectl returns once the API server has stored each object.\n",
+            parts.join("; ")
+        ));
     }
     let reads = &live["reads"];
     md.push_str(&format!(
