@@ -171,7 +171,7 @@ pub struct VerbLabels {
 /// `registry_console_cluster_requests_total{verb}` (process-wide, all workers).
 pub static CLUSTER_REQUESTS: LazyLock<Family<VerbLabels, Counter>> = LazyLock::new(Family::default);
 
-fn count_request(method: &http::Method) {
+pub(crate) fn count_request(method: &http::Method) {
     CLUSTER_REQUESTS.get_or_create(&VerbLabels { verb: method.as_str().to_owned() }).inc();
 }
 

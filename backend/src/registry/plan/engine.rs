@@ -539,20 +539,44 @@ pub fn docker_entry(secret: &Value, registry: &str) -> Option<Value> {
     config.get("auths")?.get(registry).cloned()
 }
 
-/// Reads `configs/cluster` until the operator has observed the latest
-/// generation (or `wait` passes): the settled spec after an apply.
+/// Reads `configs/cluster`, then watches it until the operator has observed
+/// the latest generation (or `wait` passes): the settled spec after an apply.
+/// A watch answers as soon as the operator writes its status, without polling.
 pub async fn settled_config(client: &UserClient, wait: Duration) -> Option<Value> {
-    let path = resource::CONFIG.path("", "cluster");
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let object = client.get(&path).await.ok()?;
-        let generation = object.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
-        let observed = object.pointer("/status/observedGeneration").and_then(Value::as_i64).unwrap_or(-1);
-        if observed >= generation || tokio::time::Instant::now() >= deadline {
-            return redact(&object).get("spec").cloned();
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let object = client.get(&resource::CONFIG.path("", "cluster")).await.ok()?;
+    if observed_latest(&object) {
+        return redact(&object).get("spec").cloned();
     }
+    let version = object.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let watched = tokio::time::timeout(wait, watch_until_observed(client, &version)).await.ok().flatten();
+    redact(watched.as_ref().unwrap_or(&object)).get("spec").cloned()
+}
+
+fn observed_latest(object: &Value) -> bool {
+    let generation = object.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+    let observed = object.pointer("/status/observedGeneration").and_then(Value::as_i64).unwrap_or(-1);
+    observed >= generation
+}
+
+async fn watch_until_observed(client: &UserClient, version: &str) -> Option<Value> {
+    use futures_util::TryStreamExt as _;
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, WatchEvent, WatchParams};
+    let (group, api_version) = resource::CONFIG.api_version.split_once('/')?;
+    let gvk = GroupVersionKind::gvk(group, api_version, resource::CONFIG.kind);
+    let api: Api<DynamicObject> =
+        Api::all_with(client.kube().clone(), &ApiResource::from_gvk_with_plural(&gvk, resource::CONFIG.plural));
+    crate::cluster::count_request(&http::Method::GET);
+    let params = WatchParams::default().fields("metadata.name=cluster").timeout(30);
+    let mut events = std::pin::pin!(api.watch(&params, version).await.ok()?);
+    while let Ok(Some(event)) = events.try_next().await {
+        if let WatchEvent::Modified(object) | WatchEvent::Added(object) = event {
+            let object = serde_json::to_value(object).ok()?;
+            if observed_latest(&object) {
+                return Some(object);
+            }
+        }
+    }
+    None
 }
 
 /// GitOps tracking an object carries, e.g. Argo CD's.
