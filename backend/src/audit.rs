@@ -3,6 +3,10 @@
 //! as events. Records hold redacted diffs only. (Hash chaining, signatures,
 //! retention, drift and the audit views come with the audit step.)
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
 use model::plan::ObjectRef;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -18,8 +22,35 @@ pub struct Actor {
     pub groups: Vec<String>,
 }
 
+/// Who each token is, remembered for a minute (bounded): a user's preview
+/// and apply need one review, not one each.
+type Actors = HashMap<[u8; 32], (Actor, Instant)>;
+static ACTORS: LazyLock<Mutex<Actors>> = LazyLock::new(Mutex::default);
+const ACTOR_TTL: Duration = Duration::from_secs(60);
+const ACTORS_MAX: usize = 1024;
+
 /// `SelfSubjectReview`: the caller's user name and groups, as the API server resolved the token.
 pub async fn whoami(client: &UserClient) -> Result<Actor, ClusterError> {
+    let key = *client.token_hash();
+    let lock = || ACTORS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((actor, at)) = lock().get(&key)
+        && at.elapsed() < ACTOR_TTL
+    {
+        return Ok(actor.clone());
+    }
+    let actor = review(client).await?;
+    let mut actors = lock();
+    if actors.len() >= ACTORS_MAX {
+        actors.retain(|_, (_, at)| at.elapsed() < ACTOR_TTL);
+        if actors.len() >= ACTORS_MAX {
+            actors.clear();
+        }
+    }
+    actors.insert(key, (actor.clone(), Instant::now()));
+    Ok(actor)
+}
+
+async fn review(client: &UserClient) -> Result<Actor, ClusterError> {
     let review = client
         .post(
             "/apis/authentication.k8s.io/v1/selfsubjectreviews",

@@ -155,7 +155,7 @@ fn render_live(live: &serde_json::Value) -> String {
         md.push_str(&format!(
             "\nThe console's time, run 1: {}. Beyond what kubectl does, the console dry-runs every step, writes \
              an audit intent and outcome, and after a change of `configs/cluster` re-reads it until the operator \
-             has observed the new generation (the settled spec; polled every 200 ms by `settled_config` in \
+             has observed the new generation (the settled spec, by a watch in `settled_config` in \
              `registry/plan/engine.rs`); kubectl returns once the API server has stored each object.\n",
             parts.join("; ")
         ));

@@ -5,6 +5,7 @@
 //! confirmations its dangers need, answering 409 with the fresh diff when an
 //! object moved since the preview.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -136,8 +137,13 @@ const DRY_RUN_NOTE: &str = "The API server checked each step's schema and admiss
      the registry's conditions show the operator's verdict once applied.";
 
 /// Simulates, dry-runs and stores a draft; the view the user sees.
-async fn finish(state: &AppState, client: &UserClient, mut draft: PlanDraft) -> Result<Plan, ApiError> {
-    engine::simulate(client, &mut draft).await?;
+async fn finish(
+    state: &AppState,
+    client: &UserClient,
+    mut draft: PlanDraft,
+    known: &BTreeMap<String, Option<serde_json::Value>>,
+) -> Result<Plan, ApiError> {
+    engine::simulate(client, &mut draft, known).await?;
     let dry_run = engine::dry_run(client, &draft).await;
     let now = clock::now_unix();
     let expires_at = now + i64::from(state.settings.plan_ttl_minutes) * 60;
@@ -195,10 +201,10 @@ async fn preview(
     body: web::Json<PlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let client = &caller.client;
-    let ctx = Ctx { client, now: clock::now_unix() };
+    let ctx = Ctx::new(client, clock::now_unix());
     let mut draft = build::build(&ctx, &body).await?;
     draft.kind = body.kind().to_owned();
-    let view = finish(&state, client, draft).await?;
+    let view = finish(&state, client, draft, &ctx.into_read()).await?;
     record_event(&state, client, &request, "plan.preview", &view, json!({"kind": view.kind, "dryRun": view.dry_run}))
         .await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/plans/{}", view.id))).json(view))
@@ -305,7 +311,7 @@ async fn apply(
             messages: missing.iter().map(|danger| danger.message.clone()).collect(),
         });
     }
-    let conflicts = engine::check_conflicts(client, &stored.draft).await?;
+    let (conflicts, fresh) = engine::check_conflicts(client, &stored.draft).await?;
     if !conflicts.is_empty() {
         let diff: Vec<DiffEntry> = conflicts
             .iter()
@@ -348,7 +354,7 @@ async fn apply(
     )
     .await
     .map_err(ApiError::internal)?;
-    let results = engine::apply(client, &stored.draft).await;
+    let results = engine::apply(client, &stored.draft, fresh).await;
     let succeeded = results.iter().all(|result| result.status == StepStatus::Applied);
     let (revert_plan_id, irreversible_steps) = if succeeded {
         (None, Vec::new())
@@ -363,7 +369,7 @@ async fn apply(
                 steps,
                 ..PlanDraft::default()
             };
-            match finish(&state, client, draft).await {
+            match finish(&state, client, draft, &BTreeMap::new()).await {
                 Ok(plan) => Some(plan.id),
                 Err(error) => {
                     tracing::warn!(%error, plan = %id, "the revert plan could not be made");

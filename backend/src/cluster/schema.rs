@@ -3,6 +3,10 @@
 //! (writes also send `fieldValidation=Strict`, so the API server refuses
 //! them too, in its own words).
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
 use serde_json::Value;
 
 use super::{ClusterError, UserClient};
@@ -12,6 +16,26 @@ use super::{ClusterError, UserClient};
 /// may not read CRDs or the CRD is not there (then the API server's strict
 /// validation is the only check).
 pub async fn crd_schema(client: &UserClient, name: &str, version: &str) -> Result<Option<Value>, ClusterError> {
+    let key = format!("{name}/{version}");
+    let lock = || SCHEMAS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((schema, at)) = lock().get(&key)
+        && at.elapsed() < SCHEMA_TTL
+    {
+        return Ok(Some(schema.clone()));
+    }
+    let schema = fetch(client, name, version).await?;
+    // Only a schema is remembered: a refusal is the caller's, not everyone's.
+    if let Some(schema) = &schema {
+        lock().insert(key, (schema.clone(), Instant::now()));
+    }
+    Ok(schema)
+}
+
+/// Schemas change only with an upgrade: remembered for five minutes.
+static SCHEMAS: LazyLock<Mutex<HashMap<String, (Value, Instant)>>> = LazyLock::new(Mutex::default);
+const SCHEMA_TTL: Duration = Duration::from_secs(300);
+
+async fn fetch(client: &UserClient, name: &str, version: &str) -> Result<Option<Value>, ClusterError> {
     let path = format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
     let crd = match client.get(&path).await {
         Ok(crd) => crd,

@@ -174,12 +174,22 @@ pub fn edited(edit: &Edit, object: &Value) -> Result<Value, String> {
 
 /// Reads the objects the steps touch and fills each step's `before` and
 /// `after`, in order, so later steps see earlier ones.
-pub async fn simulate(client: &UserClient, draft: &mut PlanDraft) -> Result<(), SimulateError> {
+/// `known` holds objects the builder has just read, by REST path: they are
+/// not read again.
+pub async fn simulate(
+    client: &UserClient,
+    draft: &mut PlanDraft,
+    known: &BTreeMap<String, Option<Value>>,
+) -> Result<(), SimulateError> {
     let mut state: BTreeMap<ObjectRef, Option<Value>> = BTreeMap::new();
     for (index, step) in draft.steps.iter_mut().enumerate() {
         if !state.contains_key(&step.target) {
             let resource = step.resource()?;
-            let current = client.get_opt(&resource.path(&step.target.namespace, &step.target.name)).await?;
+            let path = resource.path(&step.target.namespace, &step.target.name);
+            let current = match known.get(&path) {
+                Some(object) => object.clone(),
+                None => client.get_opt(&path).await?,
+            };
             state.insert(step.target.clone(), current);
         }
         let current = state.get(&step.target).cloned().flatten();
@@ -343,6 +353,10 @@ fn touched(patch: &Value, object: &Value) -> Value {
     }
 }
 
+/// Objects as read by the conflict check, by target: the first write on
+/// each uses them instead of reading again.
+pub type Fresh = BTreeMap<ObjectRef, Option<Value>>;
+
 /// A step whose object moved since the plan was made.
 #[derive(Debug)]
 pub struct Conflict {
@@ -353,8 +367,9 @@ pub struct Conflict {
 
 /// Compares each step's base with a fresh read. Steps that follow a create
 /// or edit of the same object in this plan are checked by that step.
-pub async fn check_conflicts(client: &UserClient, draft: &PlanDraft) -> Result<Vec<Conflict>, ClusterError> {
+pub async fn check_conflicts(client: &UserClient, draft: &PlanDraft) -> Result<(Vec<Conflict>, Fresh), ClusterError> {
     let mut conflicts = Vec::new();
+    let mut reads = Fresh::new();
     let mut seen = Vec::new();
     for (index, step) in draft.steps.iter().enumerate() {
         if seen.contains(&step.target) {
@@ -363,6 +378,7 @@ pub async fn check_conflicts(client: &UserClient, draft: &PlanDraft) -> Result<V
         seen.push(step.target.clone());
         let resource = step.resource()?;
         let fresh = client.get_opt(&resource.path(&step.target.namespace, &step.target.name)).await?;
+        reads.insert(step.target.clone(), fresh.clone());
         let moved = match (&step.op, &step.before, &fresh) {
             (Op::Create { .. }, None, None) => None,
             (Op::Create { .. }, _, Some(fresh)) => Some(diff(None, Some(&redact(fresh)))),
@@ -383,13 +399,13 @@ pub async fn check_conflicts(client: &UserClient, draft: &PlanDraft) -> Result<V
             conflicts.push(Conflict { step: index, target: step.target.clone(), diff });
         }
     }
-    Ok(conflicts)
+    Ok((conflicts, reads))
 }
 
 /// Writes the steps in order; stops at the first failure. A patch or edit
 /// that meets a newer `resourceVersion` (the operator updating status) is
 /// re-read and retried; a guarded field that moved in between fails the step.
-pub async fn apply(client: &UserClient, draft: &PlanDraft) -> Vec<StepResult> {
+pub async fn apply(client: &UserClient, draft: &PlanDraft, mut fresh: Fresh) -> Vec<StepResult> {
     let mut results: Vec<StepResult> = Vec::new();
     let mut failed = false;
     for (index, step) in draft.steps.iter().enumerate() {
@@ -403,7 +419,8 @@ pub async fn apply(client: &UserClient, draft: &PlanDraft) -> Vec<StepResult> {
             });
             continue;
         }
-        let result = apply_step(client, draft, index, step).await;
+        let known = fresh.remove(&step.target).flatten();
+        let result = apply_step(client, draft, index, step, known).await;
         let entry = match result {
             Ok(object) => StepResult {
                 index,
@@ -438,6 +455,7 @@ async fn apply_step(
     draft: &PlanDraft,
     index: usize,
     step: &PlannedStep,
+    mut known: Option<Value>,
 ) -> Result<Value, ClusterError> {
     let resource = step.resource()?;
     let path = resource.path(&step.target.namespace, &step.target.name);
@@ -446,8 +464,9 @@ async fn apply_step(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let fresh = match step.op {
-            Op::Create { .. } | Op::Delete => None,
+        let fresh = match (&step.op, known.take()) {
+            (Op::Create { .. } | Op::Delete, _) => None,
+            (_, Some(object)) => Some(object),
             _ => Some(client.get(&path).await?),
         };
         if let (Op::Patch { guard, .. }, Some(base), Some(fresh), true) =

@@ -43,11 +43,33 @@ pub enum BuildError {
 pub struct Ctx<'a> {
     pub client: &'a UserClient,
     pub now: i64,
+    /// Objects read so far, by REST path: each is read once per plan, and
+    /// the simulation starts from them.
+    read: std::sync::Mutex<BTreeMap<String, Option<Value>>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(client: &'a UserClient, now: i64) -> Self {
+        Self { client, now, read: std::sync::Mutex::default() }
+    }
+
     pub async fn get(&self, resource: Resource, namespace: &str, name: &str) -> Result<Option<Value>, ClusterError> {
-        self.client.get_opt(&resource.path(namespace, name)).await
+        let path = resource.path(namespace, name);
+        if let Some(object) = self.lock().get(&path) {
+            return Ok(object.clone());
+        }
+        let object = self.client.get_opt(&path).await?;
+        self.lock().insert(path, object.clone());
+        Ok(object)
+    }
+
+    /// What was read while building, for the simulation.
+    pub fn into_read(self) -> BTreeMap<String, Option<Value>> {
+        self.read.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Option<Value>>> {
+        self.read.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub async fn list(&self, resource: Resource, namespace: &str) -> Result<Vec<Value>, ClusterError> {
