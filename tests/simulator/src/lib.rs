@@ -137,8 +137,10 @@ pub async fn run(client: Client) -> anyhow::Result<()> {
                 if got.is_none() {
                     anyhow::bail!("all watches ended");
                 }
-                // Let a burst of events settle, then reconcile once for all of them.
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Let a burst of events settle, then reconcile once for all of
+                // them. Short, like the operator's work queue, which reconciles
+                // at once: the console's apply waits for the observed generation.
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 while rx.try_recv().is_ok() {}
             }
             _ = tokio::time::sleep(wait) => {}

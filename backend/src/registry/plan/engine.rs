@@ -242,13 +242,13 @@ pub fn step_views(draft: &PlanDraft) -> Vec<Step> {
 }
 
 /// `dryRun=All` for every step: schema and admission checks only.
+/// Each step is checked on its own (a dry run stores nothing), so all at once.
 pub async fn dry_run(client: &UserClient, draft: &PlanDraft) -> Vec<DryRun> {
-    let mut results = Vec::new();
-    for (index, step) in draft.steps.iter().enumerate() {
+    let checks = draft.steps.iter().enumerate().map(|(index, step)| async move {
         let created_earlier = draft.steps[..index]
             .iter()
             .position(|earlier| earlier.target == step.target && matches!(earlier.op, Op::Create { .. }));
-        let result = match created_earlier {
+        match created_earlier {
             Some(earlier) if !matches!(step.op, Op::Create { .. }) => DryRun {
                 step: index,
                 ok: true,
@@ -261,10 +261,9 @@ pub async fn dry_run(client: &UserClient, draft: &PlanDraft) -> Vec<DryRun> {
                     DryRun { step: index, ok: false, status: error.status(), message: Some(api_message(&error)) }
                 }
             },
-        };
-        results.push(result);
-    }
-    results
+        }
+    });
+    futures_util::future::join_all(checks).await
 }
 
 fn api_message(error: &ClusterError) -> String {
