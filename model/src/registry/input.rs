@@ -561,11 +561,16 @@ pub struct PullSecretInput {
     /// A long-lived service-account credential's user name (any value without `:`).
     pub username: String,
     /// The credential: a token created for this purpose, not a user's expiring session token.
+    /// Empty with `tokenServiceAccount`: the console creates that token.
     pub password: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub email: String,
     /// Link it for pull to this service account (empty: do not link).
     pub service_account: String,
+    /// Create a long-lived token of this service account (a `kubernetes.io/service-account-token`
+    /// secret `<name>-token`) and use it as the password; it never leaves the cluster.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub token_service_account: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

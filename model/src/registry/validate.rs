@@ -64,6 +64,7 @@ pub const CODES: &[&str] = &[
     "field.certificate_pem_missing",
     "field.private_key_pem_missing",
     "field.username_colon",
+    "pull_secret.password_and_token",
     "management.state_invalid",
     "management.state_force",
     "management.replicas_zero",
@@ -1028,8 +1029,13 @@ fn pull_secret(check: &mut Check, input: &PullSecretInput) {
         check.error_value("registry", "field.host_port_invalid", &input.registry);
     }
     check.username("username", &input.username);
-    check.required("password", &input.password);
+    if input.token_service_account.is_empty() {
+        check.required("password", &input.password);
+    } else if !input.password.is_empty() {
+        check.error("password", "pull_secret.password_and_token");
+    }
     check.optional_subdomain("serviceAccount", &input.service_account);
+    check.optional_subdomain("tokenServiceAccount", &input.token_service_account);
 }
 
 /// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`, the image tag grammar.

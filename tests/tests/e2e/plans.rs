@@ -45,6 +45,7 @@ impl World {
             "/api/v1/namespaces/openshift-config/configmaps/registry-trusted-cas".to_owned(),
             "/api/v1/namespaces/team-a/secrets/registry-pull".to_owned(),
             "/api/v1/namespaces/team-a/secrets/other-pull".to_owned(),
+            "/api/v1/namespaces/team-a/secrets/registry-pull-token".to_owned(),
             "/apis/config.openshift.io/v1/imagedigestmirrorsets/disconnected".to_owned(),
             "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/registry-viewer".to_owned(),
             "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/system:image-puller".to_owned(),
@@ -1111,4 +1112,56 @@ async fn every_rule_refuses_its_bad_input_through_the_api_and_nothing_changes() 
         "fewer than 90% of the rules were checked through the API: {:?}",
         all.difference(&codes_checked).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test]
+async fn a_pull_secret_can_use_a_long_lived_service_account_token_it_never_shows() {
+    let world = World::new().await;
+    let admin = world.api(User::Admin);
+    let (plan, result) = admin
+        .preview_and_apply(json!({"kind": "pull-secret", "namespace": "team-a", "name": "registry-pull",
+            "registry": "default-route-openshift-image-registry.apps.cluster.example.com", "username": "serviceaccount",
+            "tokenServiceAccount": "default"}))
+        .await;
+    let kinds: Vec<&str> =
+        plan["steps"].as_array().into_iter().flatten().filter_map(|s| s["summary"].as_str()).collect();
+    assert_eq!(kinds.len(), 2, "{plan:#}");
+    assert!(codes(&plan, "warnings").contains(&"pull_secret.long_lived_token".to_owned()), "{plan:#}");
+    assert!(
+        plan["commands"][1]
+            .as_str()
+            .unwrap_or("")
+            .contains("oc get secret registry-pull-token -n team-a -o 'jsonpath={.data.token}'"),
+        "{plan:#}"
+    );
+    let token_secret = world.must_get("/api/v1/namespaces/team-a/secrets/registry-pull-token").await;
+    assert_eq!(token_secret["type"], "kubernetes.io/service-account-token");
+    let token =
+        String::from_utf8(STANDARD.decode(token_secret["data"]["token"].as_str().unwrap_or("")).expect("base64"))
+            .expect("utf-8");
+    assert!(token.len() > 100, "the token controller filled no token");
+    let secret = world.must_get("/api/v1/namespaces/team-a/secrets/registry-pull").await;
+    let config: Value = serde_json::from_slice(
+        &STANDARD.decode(secret["data"][".dockerconfigjson"].as_str().unwrap_or("")).expect("base64"),
+    )
+    .expect("json");
+    let entry = &config["auths"]["default-route-openshift-image-registry.apps.cluster.example.com"];
+    assert_eq!(entry["password"], token.as_str());
+    assert_eq!(entry["auth"], STANDARD.encode(format!("serviceaccount:{token}")));
+    assert!(!plan.to_string().contains(&token) && !result.to_string().contains(&token), "the token was shown");
+    // The token authenticates as the service account.
+    let review = world
+        .send(
+            "POST",
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            "application/json",
+            &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}}),
+        )
+        .await;
+    assert_eq!(review["status"]["user"]["username"], "system:serviceaccount:team-a:default", "{review:#}");
+    let both = admin
+        .preview(json!({"kind": "pull-secret", "namespace": "team-a", "name": "x", "registry": "r.example.com",
+        "username": "u", "password": "p", "tokenServiceAccount": "default"}))
+        .await;
+    assert_eq!(both.field_errors(), [("password".to_owned(), "pull_secret.password_and_token".to_owned())]);
 }

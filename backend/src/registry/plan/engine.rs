@@ -19,10 +19,87 @@ use crate::registry::redact::redact;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "op")]
 pub enum Op {
-    Create { body: Value },
-    Patch { patch: Value, guard: Guard },
+    Create {
+        body: Value,
+        /// A pull secret whose password is a service account's token, read
+        /// at apply time from the token secret the token controller fills.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_token: Option<FromToken>,
+    },
+    Patch {
+        patch: Value,
+        guard: Guard,
+    },
     Delete,
-    Edit { edit: Edit },
+    Edit {
+        edit: Edit,
+    },
+}
+
+impl Op {
+    pub fn create(body: Value) -> Self {
+        Op::Create { body, from_token: None }
+    }
+}
+
+/// The docker config entry a pull secret gets from a service account token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FromToken {
+    /// The `kubernetes.io/service-account-token` secret, same namespace.
+    pub secret: String,
+    pub registry: String,
+    pub username: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// How long an apply waits for the token controller to fill a token secret.
+const TOKEN_WAIT: Duration = Duration::from_secs(15);
+
+/// `body` with its `.dockerconfigjson` for `registry`, the password `token`.
+pub fn with_docker_config(body: &Value, from: &FromToken, token: &str) -> Value {
+    let mut entry = json!({
+        "username": from.username,
+        "password": token,
+        "auth": STANDARD.encode(format!("{}:{token}", from.username)),
+    });
+    if !from.email.is_empty() {
+        entry["email"] = json!(from.email);
+    }
+    let config = json!({"auths": {&from.registry: entry}});
+    let mut body = body.clone();
+    body["data"] = json!({".dockerconfigjson": STANDARD.encode(config.to_string())});
+    body
+}
+
+/// Waits until the token controller has written the token, and returns it.
+async fn service_account_token(client: &UserClient, namespace: &str, secret: &str) -> Result<String, ClusterError> {
+    let path = resource::SECRET.path(namespace, secret);
+    let deadline = tokio::time::Instant::now() + TOKEN_WAIT;
+    loop {
+        let object = client.get(&path).await?;
+        if let Some(token) = object
+            .pointer("/data/token")
+            .and_then(Value::as_str)
+            .and_then(|encoded| STANDARD.decode(encoded).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .filter(|token| !token.is_empty())
+        {
+            return Ok(token);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ClusterError::Api {
+                status: 504,
+                reason: "Timeout".into(),
+                message: format!(
+                    "the token controller did not fill secret {namespace}/{secret} within {} s",
+                    TOKEN_WAIT.as_secs()
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// What must not have moved since the plan was made for a step to apply.
@@ -109,7 +186,10 @@ pub struct PlanDraft {
 /// Applies `op` to `current` in memory: what the object will be after the step.
 pub fn after_op(op: &Op, current: Option<&Value>) -> Result<Option<Value>, String> {
     match op {
-        Op::Create { body } => Ok(Some(body.clone())),
+        Op::Create { body, from_token: Some(from) } => {
+            Ok(Some(with_docker_config(body, from, &format!("<the token in secret {}>", from.secret))))
+        }
+        Op::Create { body, .. } => Ok(Some(body.clone())),
         Op::Patch { patch, .. } => {
             let mut object = current.cloned().ok_or("the object to patch does not exist")?;
             let mut patch = patch.clone();
@@ -284,7 +364,16 @@ async fn write(
     let resource = step.resource()?;
     let path = resource.path(&step.target.namespace, &step.target.name);
     match &step.op {
-        Op::Create { body } => client.create(&resource.collection(&step.target.namespace), body, options).await,
+        Op::Create { body, from_token: Some(from) } => {
+            let token = if options.dry_run {
+                "dry-run".to_owned()
+            } else {
+                service_account_token(client, &step.target.namespace, &from.secret).await?
+            };
+            let body = with_docker_config(body, from, &token);
+            client.create(&resource.collection(&step.target.namespace), &body, options).await
+        }
+        Op::Create { body, .. } => client.create(&resource.collection(&step.target.namespace), body, options).await,
         Op::Patch { patch, .. } => {
             let mut patch = patch.clone();
             if let Some(version) = fresh.and_then(|object| object.pointer("/metadata/resourceVersion")).cloned() {

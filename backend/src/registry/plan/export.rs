@@ -53,7 +53,7 @@ pub fn kustomization(draft: &PlanDraft) -> String {
                 super::json::merge_patch(&mut body, patch);
                 patches.push(json!({"target": target, "patch": to_yaml(&redact(&body))}));
             }
-            Op::Create { body } => resources.push(strip(&redact(body))),
+            Op::Create { body, .. } => resources.push(strip(&redact(body))),
             Op::Edit { .. } => {
                 if let Some(after) = &step.after {
                     resources.push(strip(&redact(after)));
@@ -116,14 +116,14 @@ mod tests {
             ObjectRef { api_version: "v1".into(), kind: "Secret".into(), namespace: "ns".into(), name: "creds".into() };
         let mut create = PlannedStep::new(
             secret,
-            Op::Create {
-                body: json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": "ns"}, "data": {"KEY": "c2VjcmV0"}}),
-            },
+            Op::create(
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": "ns"}, "data": {"KEY": "c2VjcmV0"}}),
+            ),
             "Write credentials",
             "",
         );
         create.after = match &create.op {
-            Op::Create { body } => Some(body.clone()),
+            Op::Create { body, .. } => Some(body.clone()),
             _ => None,
         };
         let mut patch = PlannedStep::new(

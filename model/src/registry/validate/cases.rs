@@ -284,6 +284,7 @@ pub fn pull_secret(change: impl FnOnce(&mut PullSecretInput)) -> PlanRequest {
         password: s("token"),
         email: String::new(),
         service_account: s("default"),
+        token_service_account: String::new(),
     };
     change(&mut input);
     PlanRequest::PullSecret(input)
@@ -463,6 +464,14 @@ pub fn good() -> Vec<(&'static str, PlanRequest, RegistryFacts)> {
             cloud(),
         ),
         ("pull secret", pull_secret(|_| {}), cloud()),
+        (
+            "pull secret with a service account token",
+            pull_secret(|p| {
+                p.password.clear();
+                p.token_service_account = s("builder");
+            }),
+            cloud(),
+        ),
         (
             "pull secret with port",
             pull_secret(|p| {
@@ -1088,6 +1097,16 @@ pub fn cases() -> Vec<Case> {
         // pull secrets
         err(pull_secret(|p| p.namespace = s("A")), cloud(), "namespace", "field.dns_label"),
         err(pull_secret(|p| p.name.clear()), cloud(), "name", "field.required"),
+        err(pull_secret(|p| p.token_service_account = s("builder")), cloud(), "password", "pull_secret.password_and_token"),
+        err(
+            pull_secret(|p| {
+                p.password.clear();
+                p.token_service_account = s("Bad_SA");
+            }),
+            cloud(),
+            "tokenServiceAccount",
+            "field.dns_subdomain",
+        ),
         err(pull_secret(|p| p.registry = s("reg.example.com/team")), cloud(), "registry", "field.host_port_invalid"),
         err(pull_secret(|p| p.username = s("a:b")), cloud(), "username", "field.username_colon"),
         err(pull_secret(|p| p.password.clear()), cloud(), "password", "field.required"),

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{BuildError, CONFIG_NAMESPACE, Ctx, create_step, secret_step};
 use crate::cluster::resource;
-use crate::registry::plan::engine::{Edit, Op, PlanDraft, PlannedStep, docker_entry};
+use crate::registry::plan::engine::{Edit, FromToken, Op, PlanDraft, PlannedStep, docker_entry};
 use crate::registry::plan::oc;
 
 /// The docker config entry of one registry, as `oc create secret docker-registry` writes it.
@@ -165,7 +165,7 @@ pub async fn role_grant(ctx: &Ctx<'_>, input: &RoleGrantInput) -> Result<PlanDra
     let line = oc::command(words);
     draft.steps.push(PlannedStep::new(
         resource::ROLE_BINDING.object_ref(&input.namespace, &name),
-        Op::Create { body },
+        Op::create(body),
         format!("Create RoleBinding {name}"),
         line,
     ));
@@ -218,7 +218,7 @@ pub async fn metrics_access(ctx: &Ctx<'_>, input: &MetricsAccessInput) -> Result
     words.push(format!("--rolebinding-name={name}"));
     draft.steps.push(PlannedStep::new(
         resource::CLUSTER_ROLE_BINDING.object_ref("", &name),
-        Op::Create { body },
+        Op::create(body),
         format!("Create ClusterRoleBinding {name}"),
         oc::command(words),
     ));
@@ -233,13 +233,11 @@ pub async fn pull_secret(ctx: &Ctx<'_>, input: &PullSecretInput) -> Result<PlanD
     if ctx.get(resource::SECRET, &input.namespace, &input.name).await?.is_some() {
         return Err(BuildError::Invalid(vec![Finding::error("name", "pull_secret.exists").with("name", &input.name)]));
     }
-    let config = json!({"auths": {&input.registry: docker_auth(&input.username, &input.password, &input.email)}});
-    let body = json!({
+    let mut body = json!({
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": input.name, "namespace": input.namespace},
         "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": STANDARD.encode(config.to_string())},
     });
     let mut words = vec![
         "oc".to_owned(),
@@ -255,10 +253,56 @@ pub async fn pull_secret(ctx: &Ctx<'_>, input: &PullSecretInput) -> Result<PlanD
     if !input.email.is_empty() {
         words.push(format!("--docker-email={}", input.email));
     }
-    let line = format!("{} --docker-password=\"$(cat <file:password>)\"", oc::command(words));
+    let op = if input.token_service_account.is_empty() {
+        let config = json!({"auths": {&input.registry: docker_auth(&input.username, &input.password, &input.email)}});
+        body["data"] = json!({".dockerconfigjson": STANDARD.encode(config.to_string())});
+        Op::create(body)
+    } else {
+        // A long-lived token made for this purpose: the token controller fills
+        // the secret; the pull secret is made from it at apply time.
+        let account = &input.token_service_account;
+        if ctx.get(resource::SERVICE_ACCOUNT, &input.namespace, account).await?.is_none() {
+            return Err(BuildError::Invalid(vec![
+                Finding::error("tokenServiceAccount", "pull_secret.service_account_not_found").with("name", account),
+            ]));
+        }
+        let token_secret = format!("{}-token", input.name);
+        let token = json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": token_secret, "namespace": input.namespace,
+                "annotations": {"kubernetes.io/service-account.name": account}},
+            "type": "kubernetes.io/service-account-token",
+        });
+        draft.steps.push(create_step(
+            resource::SECRET,
+            token,
+            format!("Create a long-lived token of service account {account}"),
+        ));
+        draft.warnings.push(
+            Finding::warning("tokenServiceAccount", "pull_secret.long_lived_token").with("secret", &token_secret),
+        );
+        Op::Create {
+            body,
+            from_token: Some(FromToken {
+                secret: token_secret,
+                registry: input.registry.clone(),
+                username: input.username.clone(),
+                email: input.email.clone(),
+            }),
+        }
+    };
+    let password = match &op {
+        Op::Create { from_token: Some(from), .. } => format!(
+            "\"$({} | base64 -d)\"",
+            oc::command(["oc", "get", "secret", &from.secret, "-n", &input.namespace, "-o", "jsonpath={.data.token}"])
+        ),
+        _ => "\"$(cat <file:password>)\"".to_owned(),
+    };
+    let line = format!("{} --docker-password={password}", oc::command(words));
     draft.steps.push(PlannedStep::new(
         resource::SECRET.object_ref(&input.namespace, &input.name),
-        Op::Create { body },
+        op,
         format!("Create pull secret {}", input.name),
         line,
     ));

@@ -78,7 +78,7 @@ async fn trust(
             ]);
             draft.steps.push(PlannedStep::new(
                 resource::CONFIG_MAP.object_ref(CONFIG_NAMESPACE, &map),
-                Op::Create { body },
+                Op::create(body),
                 format!("Create ConfigMap {map} with {key}"),
                 line,
             ));

@@ -149,7 +149,7 @@ async fn unsupported_fields(ctx: &Ctx<'_>, draft: &PlanDraft) -> Result<Vec<Find
     let mut schemas: BTreeMap<String, Option<Value>> = BTreeMap::new();
     for step in &draft.steps {
         let body = match &step.op {
-            Op::Create { body } => body,
+            Op::Create { body, .. } => body,
             Op::Patch { patch, .. } => patch,
             _ => continue,
         };
@@ -235,7 +235,7 @@ pub fn create_step(resource: Resource, body: Value, summary: impl Into<String>) 
     let namespace = body.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default().to_owned();
     let name = body.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
     let line = oc::create_from_stdin(&body);
-    PlannedStep::new(resource.object_ref(&namespace, &name), Op::Create { body }, summary, line)
+    PlannedStep::new(resource.object_ref(&namespace, &name), Op::create(body), summary, line)
 }
 
 /// Writes a secret's keys: creates the secret, or patches the keys of an
@@ -270,7 +270,7 @@ pub fn secret_step(
                 words.push(&type_flag);
             }
             let line = format!("{} {}", oc::command(words), files.join(" "));
-            PlannedStep::new(target, Op::Create { body }, summary, line)
+            PlannedStep::new(target, Op::create(body), summary, line)
         }
         Some(existing) => {
             let mut patch_data = encoded;

@@ -67,7 +67,7 @@ pub async fn prune_now(ctx: &Ctx<'_>) -> Result<PlanDraft, BuildError> {
     let mut draft = PlanDraft { summary: "Run the image pruner now".into(), ..PlanDraft::default() };
     draft.steps.push(PlannedStep::new(
         resource::JOB.object_ref(NAMESPACE, &name),
-        Op::Create { body },
+        Op::create(body),
         format!("Create Job {name} from CronJob image-pruner"),
         line,
     ));
