@@ -40,18 +40,31 @@ pub fn run(project: &Project, args: &[String]) -> anyhow::Result<()> {
 
     let data = project.target.join("demo");
     std::fs::create_dir_all(&data)?;
+    // The console reads through watch-fed caches with a read-only credential
+    // of its own (the auditor's); every change is made with the caller's token.
+    let service_token = data.join("service-token");
+    let auditor =
+        status["users"]["auditor"]["token"].as_str().context("the cluster's ready line has no auditor token")?;
+    std::fs::write(&service_token, auditor)?;
     let binary = project.target.join("debug/registry-console");
     let server = Command::new(&binary)
         .args(["--listen", &listen, "--web-root"])
         .arg(&web_root)
         .arg("--database-url")
         .arg(format!("sqlite://{}", data.join("console.db").display()))
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .arg("--cluster-service-token-file")
+        .arg(&service_token)
         .spawn()
         .with_context(|| format!("cannot start {}", binary.display()))?;
     let mut server = KillOnDrop(server);
     eprintln!("    the test cluster keeps running after the demo: `cargo xtask cluster down` stops it");
     step(format!("Registry Console is running at http://{listen}/  (Ctrl-C stops it)"));
     eprintln!("    database: {}", data.join("console.db").display());
+    eprintln!(
+        "    try the API: curl -H \"Authorization: Bearer <admin token>\" http://{listen}/api/v1/registry  (OpenAPI: /api/openapi.json)"
+    );
     let exit = server.0.wait()?;
     anyhow::ensure!(exit.success() || exit.code().is_none(), "the server stopped: {exit}");
     Ok(())
