@@ -1097,7 +1097,12 @@ pub fn cases() -> Vec<Case> {
         // pull secrets
         err(pull_secret(|p| p.namespace = s("A")), cloud(), "namespace", "field.dns_label"),
         err(pull_secret(|p| p.name.clear()), cloud(), "name", "field.required"),
-        err(pull_secret(|p| p.token_service_account = s("builder")), cloud(), "password", "pull_secret.password_and_token"),
+        err(
+            pull_secret(|p| p.token_service_account = s("builder")),
+            cloud(),
+            "password",
+            "pull_secret.password_and_token",
+        ),
         err(
             pull_secret(|p| {
                 p.password.clear();
