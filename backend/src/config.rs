@@ -35,6 +35,89 @@ pub struct Settings {
     /// Minutes a previewed plan may wait for its apply; its secret values are
     /// held encrypted until then (`RC_PLAN_TTL_MINUTES`).
     pub plan_ttl_minutes: u32,
+    /// Browser sessions (`[session]`, `RC_SESSION__KEYS`, …).
+    pub session: SessionSettings,
+}
+
+/// Browser sessions: the cookie, the expiries, and the keys that encrypt
+/// session data (the user's tokens) in the database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    /// Cookie name; with `secure` off its `__Host-` prefix is dropped (browsers refuse it without `Secure`).
+    pub cookie_name: String,
+    /// Minutes without a request that end a session.
+    pub idle_minutes: u32,
+    /// Hours after sign-in that end a session however active.
+    pub absolute_hours: u32,
+    /// `Secure` cookie attribute; unset = on unless `listen` is a loopback address.
+    /// Off is refused on other addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure: Option<bool>,
+    /// Key ring, `<id>:<base64 of 32 bytes>` each; the first encrypts, all decrypt.
+    /// A list in TOML, comma-separated in `RC_SESSION__KEYS`. Empty: no sessions.
+    #[serde(deserialize_with = "key_entries")]
+    pub keys: Vec<SessionKey>,
+    /// Use the built-in demo key (published, so it protects nothing); refused with `keys`.
+    pub demo_key: bool,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            cookie_name: "__Host-registry-console".into(),
+            idle_minutes: 30,
+            absolute_hours: 12,
+            secure: None,
+            keys: Vec::new(),
+            demo_key: false,
+        }
+    }
+}
+
+/// One key ring entry; never shown by `Debug` or `--print-config`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SessionKey(pub String);
+
+impl SessionKey {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl SessionKey {
+    fn redacted(&self) -> String {
+        let id = self.0.split_once(':').map_or("?", |(id, _)| id);
+        format!("{id}:<redacted>")
+    }
+}
+
+impl Serialize for SessionKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.redacted())
+    }
+}
+
+/// A list, or one string of comma-separated entries (the environment's form).
+fn key_entries<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<SessionKey>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entries {
+        One(String),
+        Many(Vec<String>),
+    }
+    let entries = match Entries::deserialize(deserializer)? {
+        Entries::One(text) => text.split(',').map(str::to_owned).collect(),
+        Entries::Many(list) => list,
+    };
+    Ok(entries.into_iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).map(SessionKey).collect())
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,6 +146,7 @@ impl Default for Settings {
             log: LogSettings { format: LogFormat::Text, filter: "info".into() },
             cluster: ClusterSettings::default(),
             plan_ttl_minutes: 15,
+            session: SessionSettings::default(),
         }
     }
 }
@@ -272,6 +356,29 @@ mod tests {
             jail.create_file("registry-console.toml", "listn = \"0.0.0.0:9000\"\n")?;
             let error = load(&Cli::default()).expect_err("typo must be refused");
             assert!(error.to_string().contains("listn"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn session_keys_come_from_a_list_or_a_comma_separated_variable_and_are_never_printed() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file(
+                "registry-console.toml",
+                "[session]\nkeys = [\"a:AAAA\", \"b:BBBB\"]\nidle_minutes = 5\nsecure = true\n",
+            )?;
+            let settings = load(&Cli::default()).map_err(|e| e.to_string())?;
+            assert_eq!(settings.session.keys, [SessionKey("a:AAAA".into()), SessionKey("b:BBBB".into())]);
+            assert_eq!(settings.session.idle_minutes, 5);
+            assert_eq!(settings.session.secure, Some(true));
+            jail.set_env("RC_SESSION__KEYS", "new:CCCC, a:AAAA");
+            let settings = load(&Cli::default()).map_err(|e| e.to_string())?;
+            assert_eq!(settings.session.keys, [SessionKey("new:CCCC".into()), SessionKey("a:AAAA".into())]);
+            assert_eq!(settings.session.cookie_name, "__Host-registry-console");
+            let printed = settings.to_json_pretty();
+            assert!(printed.contains("new:<redacted>") && !printed.contains("CCCC"), "{printed}");
+            assert!(!format!("{settings:?}").contains("CCCC"));
             Ok(())
         });
     }

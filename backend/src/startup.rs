@@ -11,13 +11,14 @@ use actix_web::{App, HttpServer, web};
 use sqlx::SqlitePool;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::Sessions;
 use crate::cluster::{ClientCache, ClusterAccess, ClusterError};
 use crate::config::Settings;
 use crate::metrics::{self, Metrics};
 use crate::registry::cache::{CacheError, ReadCache};
 use crate::registry::plan::store::{PlanSeal, StoreError};
 use crate::web::WebAssets;
-use crate::{api, db, web as web_app};
+use crate::{api, auth, db, web as web_app};
 
 /// Allows the app's own script and WASM and nothing else: no inline script
 /// or style, no other origin, no framing.
@@ -43,6 +44,8 @@ pub enum StartupError {
     PlanStore(#[from] StoreError),
     #[error(transparent)]
     ReadCache(#[from] CacheError),
+    #[error(transparent)]
+    Session(#[from] crate::auth::SessionError),
 }
 
 /// Shared by every request handler.
@@ -70,6 +73,7 @@ impl Application {
         let pool = db::connect(&settings.database_url).await?;
         let cluster = ClusterAccess::from_settings(&settings.cluster).await?;
         let plan_seal = PlanSeal::generate()?;
+        let sessions = web::Data::new(Sessions::from_settings(&settings.session, settings.listen, pool.clone())?);
         if !cluster.is_configured() {
             tracing::warn!("no cluster configured; registry calls will answer 503");
         }
@@ -100,6 +104,10 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(api::json_config())
                 .app_data(api::query_config())
+                .app_data(sessions.clone())
+                // The session middleware (outside) loads the session the CSRF check needs.
+                .wrap(from_fn(auth::csrf::protect))
+                .wrap(from_fn(auth::session::middleware))
                 .wrap(security_headers())
                 .wrap(Compress::default())
                 .wrap(from_fn(metrics::record))

@@ -5,4 +5,5 @@ mod helpers;
 mod openapi;
 mod probes;
 mod process;
+mod sessions;
 mod web;
