@@ -1,11 +1,13 @@
 //! Harness for the end-to-end suite: starts the real parts (the console
-//! server, Chromium through ChromeDriver, the test cluster) and fails, naming the part and the
-//! reason, when one cannot start. `cargo xtask test` provides the paths.
+//! server, Chromium through ChromeDriver, the test cluster, the test identity
+//! provider) and fails, naming the part and the reason, when one cannot start.
+//! `cargo xtask test` provides the paths.
 
 pub mod api;
 pub mod browser;
 pub mod cluster;
 pub mod console;
+pub mod idp;
 pub mod logs;
 
 use std::path::PathBuf;

@@ -18,6 +18,7 @@ pub fn run(project: &Project, args: &[String]) -> anyhow::Result<()> {
         _ => anyhow::bail!("usage: cargo xtask demo [--listen ADDR]"),
     };
     let web_tools = tools::web_tools(project)?;
+    tools::idp_packages(project)?;
     let web_root = web::build(project, &web_tools)?;
     step("building the server and the operator simulator");
     proc::run(cargo().current_dir(&project.root).args([

@@ -10,6 +10,7 @@ pub fn run(project: &Project, args: &[String]) -> anyhow::Result<()> {
     step("checking prerequisites");
     let web_tools = tools::web_tools(project)?;
     let browser = tools::browser_tools()?;
+    tools::idp_packages(project)?;
     // Built once here, so the test binaries need not all run build.sh.
     let controlplane = cluster::build(project)?;
 

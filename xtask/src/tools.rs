@@ -1,13 +1,14 @@
 //! Prerequisites, installed on first use and checked (cheaply) every time:
 //! the wasm32 target, the wasm-bindgen CLI at the version Cargo.lock pins,
 //! wasm-opt from npm's `binaryen` (Debian's is too old and its output fails in
-//! Chromium), and for the browser tests Chromium, ChromeDriver and CJK fonts
-//! from Debian.
+//! Chromium), for the browser tests Chromium, ChromeDriver and CJK fonts
+//! from Debian, and the test identity provider's npm packages (`tests/idp`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
+use sha2::Digest as _;
 
 use crate::proc::{cargo, output, run};
 use crate::{Project, step};
@@ -15,6 +16,8 @@ use crate::{Project, step};
 /// binaryen release whose `wasm-opt` builds the shipped app.
 const BINARYEN_VERSION: &str = "132.0.0";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The oldest Node.js the test identity provider runs on (`tests/idp/package.json`).
+const NODE_MIN: (u32, u32) = (20, 19);
 /// Debian packages the browser tests need.
 const BROWSER_PACKAGES: [&str; 3] = ["chromium", "chromium-driver", "fonts-noto-cjk"];
 
@@ -145,4 +148,41 @@ fn debian_package_installed(package: &str) -> bool {
 
 fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
+}
+
+/// The test identity provider's npm packages: `npm ci` in `tests/idp` when
+/// `node_modules` is missing or was installed from another `package-lock.json`
+/// (its SHA-256 is kept in `node_modules/.rc-lock-sha256`); nothing to fetch
+/// otherwise, so later runs work offline.
+pub fn idp_packages(project: &Project) -> anyhow::Result<()> {
+    let dir = project.root.join("tests/idp");
+    let node = output(Command::new("node").arg("--version")).context(
+        "Node.js is missing: the test identity provider (tests/idp) needs Node.js 20.19+ with npm; install them \
+         (e.g. `apt-get install nodejs npm`, or from nodejs.org)",
+    )?;
+    let version: Vec<u32> = node.trim().trim_start_matches('v').split('.').map_while(|p| p.parse().ok()).collect();
+    if let [major, minor, ..] = version[..]
+        && (major, minor) < NODE_MIN
+    {
+        bail!(
+            "Node.js {} is too old for the test identity provider (tests/idp): install {}.{} or later",
+            node.trim(),
+            NODE_MIN.0,
+            NODE_MIN.1
+        );
+    }
+    let lock = std::fs::read(dir.join("package-lock.json")).context("read tests/idp/package-lock.json")?;
+    let hash: String = sha2::Sha256::digest(&lock).iter().map(|b| format!("{b:02x}")).collect();
+    let stamp = dir.join("node_modules").join(".rc-lock-sha256");
+    if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed.trim() == hash) {
+        return Ok(());
+    }
+    if output(Command::new("npm").arg("--version")).is_none() {
+        bail!("npm is missing: the test identity provider (tests/idp) needs it with Node.js; install npm");
+    }
+    step("installing the test identity provider's npm packages (npm ci in tests/idp)");
+    run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund", "--prefer-offline"]))
+        .context("cannot install tests/idp's npm packages; check access to the npm registry")?;
+    std::fs::write(&stamp, &hash).with_context(|| format!("write {}", stamp.display()))?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! One binary, a module per area.
 
 mod cluster;
+mod idp;
 mod plans;
 mod read_cache;
 mod registry_read;
