@@ -98,11 +98,26 @@ type upStatus struct {
 	Nodes      []string          `json:"nodes,omitempty"`
 	CRDs       []crdFile         `json:"crds,omitempty"`
 	Versions   map[string]string `json:"versions,omitempty"`
+	// The identity provider kube-apiserver trusts (--idp-issuer), if any.
+	IdP *idpStatus `json:"idp,omitempty"`
 	// Seconds since start at which each stage finished.
 	Timings map[string]float64 `json:"timings,omitempty"`
 }
 
+// idpStatus says how kube-apiserver trusts the test identity provider.
+type idpStatus struct {
+	Issuer               string   `json:"issuer"`
+	CAFile               string   `json:"caFile"`
+	Audiences            []string `json:"audiences"`
+	TokenReviewURL       string   `json:"tokenReviewUrl"`
+	AuthenticationConfig string   `json:"authenticationConfig"`
+	WebhookKubeconfig    string   `json:"webhookKubeconfig"`
+}
+
 type upOptions struct {
+	IdPIssuer      string
+	IdPCAFile      string
+	IdPAudiences   string
 	Dir            string
 	Controllers    bool
 	KwokNodes      int
@@ -128,10 +143,22 @@ func runUp() int {
 	fs.IntVar(&o.Verbosity, "v", 0, "klog verbosity of the Kubernetes components")
 	fs.DurationVar(&o.Timeout, "timeout", 90*time.Second, "give up if the cluster is not ready by then")
 	fs.StringVar(&o.Seed, "seed", "", "directory of manifests to apply before reporting ready (see `seed`)")
+	fs.StringVar(&o.IdPIssuer, "idp-issuer", "", "trust this OpenID issuer (JWT authenticator) and its <issuer>/tokenreview webhook (the test identity provider, tests/idp)")
+	fs.StringVar(&o.IdPCAFile, "idp-ca-file", "", "CA of --idp-issuer (PEM file)")
+	fs.StringVar(&o.IdPAudiences, "idp-audiences", "", "comma-separated OIDC client ids accepted as ID token audiences")
 	_ = fs.Parse(os.Args[1:])
 	if o.Dir == "" {
 		fmt.Fprintln(os.Stderr, "up: --dir is required")
 		return 2
+	}
+	if o.IdPIssuer != "" && (o.IdPCAFile == "" || o.IdPAudiences == "") {
+		fmt.Fprintln(os.Stderr, "up: --idp-issuer needs --idp-ca-file and --idp-audiences")
+		return 2
+	}
+	if o.IdPCAFile != "" {
+		if abs, err := filepath.Abs(o.IdPCAFile); err == nil {
+			o.IdPCAFile = abs
+		}
 	}
 	if abs, err := filepath.Abs(o.Dir); err == nil {
 		o.Dir = abs
@@ -230,6 +257,11 @@ func (u *upper) run() int {
 		return u.fail(fmt.Errorf("token file: %w", err))
 	}
 	u.status.Users, u.status.TokenFile, u.status.CAFile = users, tokenFile, u.pki.CACert
+	if o.IdPIssuer != "" {
+		if u.status.IdP, err = writeIdPConfig(o.Dir, o.IdPIssuer, o.IdPCAFile, o.IdPAudiences); err != nil {
+			return u.fail(fmt.Errorf("identity provider config: %w", err))
+		}
+	}
 
 	// etcd client+peer, apiserver, kwok's kubelet endpoint.
 	ports, err := freePorts(4)
@@ -372,7 +404,7 @@ func (u *upper) run() int {
 
 func (u *upper) apiserverArgs(etcdURL string, port int, tokenFile string) []string {
 	p := u.pki
-	return []string{
+	args := []string{
 		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
@@ -396,6 +428,80 @@ func (u *upper) apiserverArgs(etcdURL string, port int, tokenFile string) []stri
 		"--profiling=false",
 		fmt.Sprintf("--v=%d", u.opts.Verbosity),
 	}
+	if idp := u.status.IdP; idp != nil {
+		args = append(args,
+			"--authentication-config="+idp.AuthenticationConfig,
+			"--authentication-token-webhook-config-file="+idp.WebhookKubeconfig,
+			"--authentication-token-webhook-version=v1",
+			// No webhook cache: a deleted sha256~ token is refused once
+			// kube-apiserver's own cache of successful token checks (10 s,
+			// all authenticators, not configurable) has dropped it.
+			"--authentication-token-webhook-cache-ttl=0s",
+		)
+	}
+	return args
+}
+
+// writeIdPConfig writes the AuthenticationConfiguration (a JWT authenticator
+// for issuer) and the TokenReview webhook's kubeconfig (<issuer>/tokenreview)
+// into dir. User names and groups are taken unprefixed from the ID token's
+// preferred_username and groups claims, so OIDC users get the RBAC the seed
+// gives the token-file users of the same name.
+func writeIdPConfig(dir, issuer, caFile, audiences string) (*idpStatus, error) {
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	var auds []string
+	for _, a := range strings.Split(audiences, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			auds = append(auds, a)
+		}
+	}
+	st := &idpStatus{
+		Issuer:               issuer,
+		CAFile:               caFile,
+		Audiences:            auds,
+		TokenReviewURL:       strings.TrimSuffix(issuer, "/") + "/tokenreview",
+		AuthenticationConfig: filepath.Join(dir, "authentication-config.json"),
+		WebhookKubeconfig:    filepath.Join(dir, "tokenreview-webhook.kubeconfig"),
+	}
+	jwtIssuer := map[string]any{
+		"url":                  issuer,
+		"certificateAuthority": string(caPEM),
+		"audiences":            auds,
+	}
+	if len(auds) > 1 {
+		jwtIssuer["audienceMatchPolicy"] = "MatchAny"
+	}
+	authn := map[string]any{
+		"apiVersion": "apiserver.config.k8s.io/v1",
+		"kind":       "AuthenticationConfiguration",
+		"jwt": []any{map[string]any{
+			"issuer": jwtIssuer,
+			"claimMappings": map[string]any{
+				"username": map[string]any{"claim": "preferred_username", "prefix": ""},
+				"groups":   map[string]any{"claim": "groups", "prefix": ""},
+			},
+		}},
+	}
+	webhook := map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Config",
+		"clusters": []any{map[string]any{"name": "idp", "cluster": map[string]any{
+			"server": st.TokenReviewURL, "certificate-authority": caFile,
+		}}},
+		"users":           []any{map[string]any{"name": "kube-apiserver", "user": map[string]any{}}},
+		"contexts":        []any{map[string]any{"name": "idp", "context": map[string]any{"cluster": "idp", "user": "kube-apiserver"}}},
+		"current-context": "idp",
+	}
+	for file, v := range map[string]any{st.AuthenticationConfig: authn, st.WebhookKubeconfig: webhook} {
+		b, _ := json.MarshalIndent(v, "", "  ")
+		if err := os.WriteFile(file, append(b, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // waitReadyz polls /readyz (readable without credentials) until it says ok.

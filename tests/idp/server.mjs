@@ -42,7 +42,8 @@ const USAGE = `usage: node server.mjs --tls-dir DIR [options]
 A client: {"clientId": "...", "clientSecret": "..." (omit for a public client),
   "redirectUris": ["..."], "postLogoutRedirectUris": ["..."],
   "type": "oidc" (default) | "openshift",
-  "tokenEndpointAuthMethod": "client_secret_basic" (default) | "client_secret_post"}
+  "tokenEndpointAuthMethod": "client_secret_basic" (default) | "client_secret_post",
+  "idTokenTtl": SECS (this client's ID token lifetime; default --id-token-ttl)}
 
 Users (password = name + "-password"): admin (registry-admins),
 auditor (registry-auditors), developer, nobody.`;
@@ -119,6 +120,9 @@ function parseArgs(argv) {
       throw new Error(`client ${c.clientId} has no redirectUris`);
     }
     c.type ??= 'oidc';
+    if (c.idTokenTtl !== undefined && !(Number.isInteger(c.idTokenTtl) && c.idTokenTtl > 0)) {
+      throw new Error(`client ${c.clientId}: idTokenTtl must be a positive number of seconds`);
+    }
     if (!['oidc', 'openshift'].includes(c.type)) throw new Error(`client ${c.clientId}: unknown type ${c.type}`);
   }
   return opts;
@@ -292,6 +296,7 @@ function oidcProvider(issuer, opts) {
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
   }));
+  const idTokenTtls = new Map(opts.clients.filter((c) => c.idTokenTtl).map((c) => [c.clientId, c.idTokenTtl]));
   const provider = new Provider(issuer, {
     clients,
     jwks: { keys: [jwk] },
@@ -330,7 +335,8 @@ function oidcProvider(issuer, opts) {
     ttl: {
       AccessToken: opts.accessTokenTtl,
       AuthorizationCode: 60,
-      IdToken: opts.idTokenTtl,
+      // A client may ask for its own ID token lifetime ("idTokenTtl", seconds).
+      IdToken: (_ctx, _token, client) => idTokenTtls.get(client?.clientId) ?? opts.idTokenTtl,
       RefreshToken: opts.refreshTokenTtl,
       Interaction: 600,
       Session: opts.sessionTtl,

@@ -24,6 +24,38 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
+use crate::idp::{Idp, IdpClient};
+
+/// Where the clients of the cluster's identity provider redirect to (nothing listens).
+pub const IDP_CALLBACK: &str = "http://127.0.0.1:9/auth/callback";
+
+/// The OpenID client whose ID tokens kube-apiserver accepts (an audience of
+/// its JWT authenticator), as the console's would be.
+pub fn idp_console_client() -> IdpClient {
+    IdpClient::oidc("registry-console", Some("registry-console-secret"), IDP_CALLBACK)
+}
+
+/// Also an accepted audience, with ID tokens that live [`SHORT_ID_TOKEN_TTL`] seconds.
+pub fn idp_short_lived_client() -> IdpClient {
+    IdpClient {
+        id_token_ttl: Some(SHORT_ID_TOKEN_TTL),
+        ..IdpClient::oidc("short-lived", Some("short-lived-secret"), IDP_CALLBACK)
+    }
+}
+
+/// ID token lifetime of [`idp_short_lived_client`].
+pub const SHORT_ID_TOKEN_TTL: u64 = 5;
+
+/// Registered at the provider but not an audience kube-apiserver accepts.
+pub fn idp_other_audience_client() -> IdpClient {
+    IdpClient::oidc("other-app", Some("other-app-secret"), IDP_CALLBACK)
+}
+
+/// The OpenShift-style OAuth client (`sha256~` tokens, checked by the TokenReview webhook).
+pub fn idp_openshift_client() -> IdpClient {
+    IdpClient::openshift("console-oauth-client", Some("console-oauth-secret"), IDP_CALLBACK)
+}
+
 /// The token-file users of the test cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum User {
@@ -79,6 +111,9 @@ pub struct Cluster {
     /// process ends, and its directory is cleaned up by the next run).
     remove_dir: bool,
     state: Mutex<Running>,
+    /// The identity provider kube-apiserver trusts; it outlives restarts of
+    /// `up`, so the issuer (its port) stays the same.
+    idp: Idp,
 }
 
 struct Running {
@@ -129,14 +164,15 @@ impl Cluster {
         let bin = controlplane_bin();
         let seed = repo_root().join("tests/seed");
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("test cluster: cannot create {}: {e}", dir.display()));
-        let running = spawn_up(&bin, &dir, &seed);
+        let idp = start_idp();
+        let running = spawn_up(&bin, &dir, &seed, &idp);
         eprintln!(
             "test cluster ready in {:.1} s at {} (dir {})",
             running.endpoint.start_seconds,
             running.endpoint.url,
             dir.display()
         );
-        Cluster { bin, dir, seed, remove_dir, state: Mutex::new(running) }
+        Cluster { bin, dir, seed, remove_dir, state: Mutex::new(running), idp }
     }
 
     /// The current endpoint; restarts the cluster first if `up` has died.
@@ -148,10 +184,18 @@ impl Cluster {
                 state.endpoint.pid,
                 self.dir.display()
             );
-            *state = spawn_up(&self.bin, &self.dir, &self.seed);
+            *state = spawn_up(&self.bin, &self.dir, &self.seed, &self.idp);
             eprintln!("test cluster restarted in {:.1} s at {}", state.endpoint.start_seconds, state.endpoint.url);
         }
         state.endpoint.clone()
+    }
+
+    /// The identity provider kube-apiserver trusts: ID tokens of
+    /// [`idp_console_client`] and [`idp_short_lived_client`] (user name from
+    /// `preferred_username`, groups from `groups`, no prefix) and the
+    /// `sha256~` tokens of [`idp_openshift_client`] (TokenReview webhook).
+    pub fn idp(&self) -> &Idp {
+        &self.idp
     }
 
     /// The `rc-controlplane` binary (it also runs `kubectl`).
@@ -276,21 +320,28 @@ impl Drop for Cluster {
 
 /// A client acting as `user` against `endpoint`, bound to the calling runtime.
 async fn client_at(endpoint: &Endpoint, user: User) -> kube::Client {
+    client_with_token(endpoint, user.name(), endpoint.token(user)).await
+}
+
+/// A client sending `token` (any bearer token: an ID token, a `sha256~`
+/// token) to `endpoint`, bound to the calling runtime; `name` names it in
+/// messages.
+pub async fn client_with_token(endpoint: &Endpoint, name: &str, token: &str) -> kube::Client {
     install_crypto_provider();
     let kubeconfig = serde_json::json!({
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "rc", "cluster": {"server": endpoint.url, "certificate-authority": endpoint.ca_file}}],
-        "users": [{"name": user.name(), "user": {"token": endpoint.token(user)}}],
-        "contexts": [{"name": "rc", "context": {"cluster": "rc", "user": user.name()}}],
+        "users": [{"name": name, "user": {"token": token}}],
+        "contexts": [{"name": "rc", "context": {"cluster": "rc", "user": name}}],
         "current-context": "rc",
     });
     let kubeconfig = kube::config::Kubeconfig::from_yaml(&kubeconfig.to_string())
-        .unwrap_or_else(|e| panic!("test cluster: kubeconfig for {}: {e}", user.name()));
+        .unwrap_or_else(|e| panic!("test cluster: kubeconfig for {name}: {e}"));
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
         .await
-        .unwrap_or_else(|e| panic!("test cluster: client config for {}: {e}", user.name()));
-    kube::Client::try_from(config).unwrap_or_else(|e| panic!("test cluster: client for {}: {e}", user.name()))
+        .unwrap_or_else(|e| panic!("test cluster: client config for {name}: {e}"));
+    kube::Client::try_from(config).unwrap_or_else(|e| panic!("test cluster: client for {name}: {e}"))
 }
 
 /// Runs the operator simulator for `cluster` on a thread with its own runtime
@@ -468,9 +519,17 @@ fn controlplane_bin() -> PathBuf {
     PathBuf::from(path)
 }
 
+/// The cluster's identity provider with its clients; panics naming it if it
+/// cannot start.
+fn start_idp() -> Idp {
+    let clients = [idp_console_client(), idp_short_lived_client(), idp_other_audience_client(), idp_openshift_client()];
+    Idp::start(&clients)
+}
+
 /// Starts `up` on `dir` and waits for its ready line; panics with the part
 /// that failed, why, and the end of the logs.
-fn spawn_up(bin: &Path, dir: &Path, seed: &Path) -> Running {
+fn spawn_up(bin: &Path, dir: &Path, seed: &Path, idp: &Idp) -> Running {
+    let audiences = format!("{},{}", idp_console_client().id, idp_short_lived_client().id);
     let started = Instant::now();
     let stderr_path = dir.join("up.stderr");
     let stderr = std::fs::File::create(&stderr_path)
@@ -482,6 +541,12 @@ fn spawn_up(bin: &Path, dir: &Path, seed: &Path) -> Running {
         .arg("--seed")
         .arg(seed)
         .arg("--exit-on-stdin-eof")
+        .arg("--idp-issuer")
+        .arg(&idp.issuer)
+        .arg("--idp-ca-file")
+        .arg(&idp.ca_file)
+        .arg("--idp-audiences")
+        .arg(&audiences)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(stderr)

@@ -46,6 +46,8 @@ pub struct IdpClient {
     pub redirect_uri: String,
     pub post_logout_redirect_uri: Option<String>,
     pub kind: ClientKind,
+    /// This client's ID token lifetime in seconds (default: the provider's `--id-token-ttl`).
+    pub id_token_ttl: Option<u64>,
 }
 
 impl IdpClient {
@@ -56,6 +58,7 @@ impl IdpClient {
             redirect_uri: redirect_uri.to_owned(),
             post_logout_redirect_uri: None,
             kind: ClientKind::Oidc,
+            id_token_ttl: None,
         }
     }
 
@@ -74,6 +77,9 @@ impl IdpClient {
         }
         if let Some(uri) = &self.post_logout_redirect_uri {
             client["postLogoutRedirectUris"] = json!([uri]);
+        }
+        if let Some(ttl) = self.id_token_ttl {
+            client["idTokenTtl"] = json!(ttl);
         }
         client
     }

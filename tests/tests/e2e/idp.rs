@@ -1,9 +1,13 @@
 //! The test identity provider (`tests/idp/`) on its own: discovery over HTTPS
 //! with its generated CA, the OpenID code flow with PKCE and refresh tokens for
 //! the test users, OpenShift-style `sha256~` tokens and their TokenReview
-//! webhook, revocation.
+//! webhook, revocation; and the test cluster trusting it: ID tokens and
+//! `sha256~` tokens authenticate at kube-apiserver and at the console.
 
-use e2e::cluster::User;
+use std::time::{Duration, Instant};
+
+use e2e::cluster::{self, Cluster, Endpoint, User};
+use e2e::console::Console;
 use e2e::idp::{self, Idp, IdpClient, SignIn};
 use serde_json::json;
 
@@ -202,4 +206,135 @@ async fn openshift_tokens_are_reviewed_until_deleted() {
     // The object name is derived from the token, never the token itself.
     let name = idp::token_name(&admin);
     assert!(name.starts_with("sha256~") && name != admin && name.len() == "sha256~".len() + 43, "{name}");
+}
+
+// ------------------------------------------------------------------ the test cluster trusts it
+
+/// `POST selfsubjectreviews` with `token` as bearer: `Ok(status.userInfo)` or
+/// `Err(HTTP status)`.
+async fn who_am_i(endpoint: &Endpoint, token: &str) -> Result<serde_json::Value, u16> {
+    let client = cluster::client_with_token(endpoint, "bearer", token).await;
+    let body = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+    let request = http::Request::post("/apis/authentication.k8s.io/v1/selfsubjectreviews")
+        .header("content-type", "application/json")
+        .body(body.to_string().into_bytes())
+        .expect("a SelfSubjectReview request");
+    match client.request::<serde_json::Value>(request).await {
+        Ok(review) => Ok(review["status"]["userInfo"].clone()),
+        Err(kube::Error::Api(status)) => Err(status.code),
+        Err(e) => panic!("SelfSubjectReview: {e}"),
+    }
+}
+
+/// Like [`who_am_i`], retried for up to `within` until it gives `want`
+/// (`Ok` = authenticated); the last answer.
+async fn who_am_i_until(
+    endpoint: &Endpoint,
+    token: &str,
+    want_ok: bool,
+    within: Duration,
+) -> Result<serde_json::Value, u16> {
+    let started = Instant::now();
+    loop {
+        let answer = who_am_i(endpoint, token).await;
+        if answer.is_ok() == want_ok || started.elapsed() > within {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn groups(user_info: &serde_json::Value) -> Vec<String> {
+    user_info["groups"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_cluster_accepts_id_tokens_of_its_audiences_only() {
+    let cluster = Cluster::shared().await;
+    let endpoint = cluster.endpoint();
+    let idp = cluster.idp();
+
+    let developer =
+        idp.sign_in_oidc(&cluster::idp_console_client(), "developer", &idp::password(User::Developer)).await.accepted();
+    // The JWT authenticator fetches the provider's keys in the background after start.
+    let me = who_am_i_until(&endpoint, &developer.id_token, true, Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|status| panic!("developer's ID token refused: HTTP {status}"));
+    assert_eq!(me["username"], "developer", "{me}");
+    assert_eq!(groups(&me), ["system:authenticated"], "{me}");
+
+    // Groups come from the `groups` claim, unprefixed, so the seeded RBAC applies.
+    let admin = idp.sign_in_oidc(&cluster::idp_console_client(), "admin", &idp::password(User::Admin)).await.accepted();
+    let me = who_am_i(&endpoint, &admin.id_token).await.unwrap_or_else(|status| panic!("admin refused: {status}"));
+    assert_eq!(me["username"], "admin", "{me}");
+    assert_eq!(groups(&me), ["registry-admins", "system:authenticated"], "{me}");
+
+    // An ID token for a client kube-apiserver does not list as an audience.
+    let other = idp
+        .sign_in_oidc(&cluster::idp_other_audience_client(), "developer", &idp::password(User::Developer))
+        .await
+        .accepted();
+    assert_eq!(idp::jwt_claims(&other.id_token)["aud"], "other-app");
+    assert_eq!(who_am_i(&endpoint, &other.id_token).await, Err(401), "another audience's ID token");
+
+    // An expired one. kube-apiserver caches every successful token check for
+    // 10 s (not configurable) without looking at `exp`, so the token shown to
+    // be accepted while alive is a twin of the one checked after expiry.
+    let short_lived = || async {
+        idp.sign_in_oidc(&cluster::idp_short_lived_client(), "developer", &idp::password(User::Developer))
+            .await
+            .accepted()
+            .id_token
+    };
+    let (alive, expiring) = (short_lived().await, short_lived().await);
+    assert_eq!(who_am_i(&endpoint, &alive).await.map(|me| me["username"].clone()), Ok(json!("developer")));
+    let exp = idp::jwt_claims(&expiring)["exp"].as_u64().unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    tokio::time::sleep(Duration::from_secs(exp.saturating_sub(now) + 2)).await;
+    assert_eq!(who_am_i(&endpoint, &expiring).await, Err(401), "an expired ID token");
+}
+
+#[tokio::test]
+async fn openshift_tokens_work_at_the_cluster_and_the_console_until_deleted() {
+    let cluster = Cluster::shared().await;
+    let endpoint = cluster.endpoint();
+    let idp = cluster.idp();
+
+    let token =
+        idp.sign_in_openshift(&cluster::idp_openshift_client(), "admin", &idp::password(User::Admin)).await.accepted();
+    assert!(token.starts_with("sha256~"), "{token}");
+    let me = who_am_i_until(&endpoint, &token, true, Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|status| panic!("admin's sha256~ token refused: HTTP {status}"));
+    assert_eq!(me["username"], "admin", "{me}");
+    assert_eq!(groups(&me), ["registry-admins", "system:authenticated:oauth", "system:authenticated"], "{me}");
+
+    // The console passes it through to the cluster.
+    let console = Console::with_cluster(&web_root(), &endpoint).await;
+    let response = reqwest::Client::new()
+        .get(console.url("/api/v1/registry"))
+        .bearer_auth(&token)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .expect("GET /api/v1/registry");
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "GET /api/v1/registry with admin's sha256~ token: {body}");
+
+    // Revoked at the provider: refused once kube-apiserver's cache of
+    // successful token checks (10 s, fixed; the webhook's own cache is off)
+    // has forgotten it.
+    assert_eq!(idp.delete_token(&token).await, 200);
+    let revoked = Instant::now();
+    let answer = who_am_i_until(&endpoint, &token, false, Duration::from_secs(20)).await;
+    assert!(revoked.elapsed() < Duration::from_secs(15), "refused only after {:?}", revoked.elapsed());
+    assert_eq!(answer, Err(401), "a deleted sha256~ token");
+}
+
+fn web_root() -> std::path::PathBuf {
+    std::env::var_os("E2E_WEB_ROOT").map(std::path::PathBuf::from).unwrap_or_else(std::env::temp_dir)
 }
