@@ -637,3 +637,21 @@ fn log_tails(dir: &Path) -> String {
     }
     out
 }
+
+/// Sends a JSON body as the client's user and returns the JSON answer;
+/// panics with the method, path and the API server's error otherwise.
+pub async fn send_json(
+    kube: &kube::Client,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", content_type)
+        .body(serde_json::to_vec(body).expect("json"))
+        .expect("request");
+    kube.request::<serde_json::Value>(request).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}

@@ -273,43 +273,13 @@ impl Idp {
         password: &str,
     ) -> SignIn<OidcTokens> {
         let discovery = self.get_json("/.well-known/openid-configuration").await;
-        let verifier = random_token();
-        let state = random_token();
         let nonce = random_token();
-        let mut authorize = url::Url::parse(discovery["authorization_endpoint"].as_str().unwrap_or_default())
-            .expect("test identity provider: authorization_endpoint");
-        authorize
-            .query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &client.id)
-            .append_pair("redirect_uri", &client.redirect_uri)
-            .append_pair("scope", "openid profile email groups offline_access")
-            .append_pair("state", &state)
-            .append_pair("nonce", &nonce)
-            .append_pair("code_challenge", &challenge(&verifier))
-            .append_pair("code_challenge_method", "S256");
-        let callback = match session.log_in(authorize.as_str(), &client.redirect_uri, user, password).await {
-            SignIn::Accepted(callback) => callback,
+        let scope = "openid profile email groups offline_access";
+        let response = match code_flow(session, &discovery, client, scope, Some(&nonce), user, password).await {
+            SignIn::Accepted(response) => response,
             SignIn::Refused { status, message } => return SignIn::Refused { status, message },
         };
-        let query = query_of(&callback);
-        assert_eq!(query.get("state"), Some(&state), "test identity provider: the callback {callback} lost the state");
-        let code = query.get("code").unwrap_or_else(|| panic!("test identity provider: no code in {callback}"));
-        let token_endpoint = discovery["token_endpoint"].as_str().unwrap_or_default();
-        let response = session
-            .post_form(
-                token_endpoint,
-                client,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", code),
-                    ("redirect_uri", &client.redirect_uri),
-                    ("code_verifier", &verifier),
-                ],
-            )
-            .await;
-        assert_eq!(response.status, 200, "test identity provider: token endpoint: {}", response.body);
-        let tokens = oidc_tokens(response.json());
+        let tokens = oidc_tokens(response);
         let claims = jwt_claims(&tokens.id_token);
         assert_eq!(claims["nonce"], json!(nonce), "test identity provider: the ID token's nonce");
         SignIn::Accepted(tokens)
@@ -358,40 +328,11 @@ impl Idp {
     pub async fn sign_in_openshift(&self, client: &IdpClient, user: &str, password: &str) -> SignIn<String> {
         let metadata = self.get_json("/.well-known/oauth-authorization-server").await;
         let session = self.session();
-        let verifier = random_token();
-        let state = random_token();
-        let mut authorize = url::Url::parse(metadata["authorization_endpoint"].as_str().unwrap_or_default())
-            .expect("test identity provider: authorization_endpoint");
-        authorize
-            .query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &client.id)
-            .append_pair("redirect_uri", &client.redirect_uri)
-            .append_pair("scope", "user:full")
-            .append_pair("state", &state)
-            .append_pair("code_challenge", &challenge(&verifier))
-            .append_pair("code_challenge_method", "S256");
-        let callback = match session.log_in(authorize.as_str(), &client.redirect_uri, user, password).await {
-            SignIn::Accepted(callback) => callback,
+        let response = match code_flow(&session, &metadata, client, "user:full", None, user, password).await {
+            SignIn::Accepted(response) => response,
             SignIn::Refused { status, message } => return SignIn::Refused { status, message },
         };
-        let query = query_of(&callback);
-        assert_eq!(query.get("state"), Some(&state), "test identity provider: the callback {callback} lost the state");
-        let code = query.get("code").unwrap_or_else(|| panic!("test identity provider: no code in {callback}"));
-        let response = session
-            .post_form(
-                metadata["token_endpoint"].as_str().unwrap_or_default(),
-                client,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", code),
-                    ("redirect_uri", &client.redirect_uri),
-                    ("code_verifier", &verifier),
-                ],
-            )
-            .await;
-        assert_eq!(response.status, 200, "test identity provider: /oauth/token: {}", response.body);
-        let token = response.json()["access_token"].as_str().unwrap_or_default().to_owned();
+        let token = response["access_token"].as_str().unwrap_or_default().to_owned();
         SignIn::Accepted(token)
     }
 
@@ -719,4 +660,59 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
 
 fn unescape(text: &str) -> String {
     text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+/// The authorization-code flow with PKCE (S256) against the endpoints in
+/// `metadata`: authorize, the login form as `user`, the callback's state
+/// checked, the code exchanged. Returns the token endpoint's JSON answer.
+#[allow(clippy::too_many_arguments)]
+async fn code_flow(
+    session: &Session,
+    metadata: &Value,
+    client: &IdpClient,
+    scope: &str,
+    nonce: Option<&str>,
+    user: &str,
+    password: &str,
+) -> SignIn<Value> {
+    let verifier = random_token();
+    let state = random_token();
+    let mut authorize = url::Url::parse(metadata["authorization_endpoint"].as_str().unwrap_or_default())
+        .expect("test identity provider: authorization_endpoint");
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client.id)
+        .append_pair("redirect_uri", &client.redirect_uri)
+        .append_pair("scope", scope)
+        .append_pair("state", &state);
+    if let Some(nonce) = nonce {
+        authorize.query_pairs_mut().append_pair("nonce", nonce);
+    }
+    authorize
+        .query_pairs_mut()
+        .append_pair("code_challenge", &challenge(&verifier))
+        .append_pair("code_challenge_method", "S256");
+    let callback = match session.log_in(authorize.as_str(), &client.redirect_uri, user, password).await {
+        SignIn::Accepted(callback) => callback,
+        SignIn::Refused { status, message } => return SignIn::Refused { status, message },
+    };
+    let query = query_of(&callback);
+    assert_eq!(query.get("state"), Some(&state), "test identity provider: the callback {callback} lost the state");
+    let code = query.get("code").unwrap_or_else(|| panic!("test identity provider: no code in {callback}"));
+    let token_endpoint = metadata["token_endpoint"].as_str().unwrap_or_default();
+    let response = session
+        .post_form(
+            token_endpoint,
+            client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", &client.redirect_uri),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert_eq!(response.status, 200, "test identity provider: {token_endpoint}: {}", response.body);
+    SignIn::Accepted(response.json())
 }

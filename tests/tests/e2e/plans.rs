@@ -82,13 +82,7 @@ impl World {
     }
 
     async fn send(&self, method: &str, path: &str, content_type: &str, body: &Value) -> Value {
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("content-type", content_type)
-            .body(serde_json::to_vec(body).expect("json"))
-            .expect("request");
-        self.kube.request::<Value>(request).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        e2e::cluster::send_json(&self.kube, method, path, content_type, body).await
     }
 
     async fn wait<'a, F, Fut>(&'a self, what: &str, check: F)

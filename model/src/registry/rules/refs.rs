@@ -181,51 +181,30 @@ pub fn matches_wildcards(s: &str, parts: &[Option<&str>]) -> bool {
     }
 }
 
+/// `crn:.+:.+:.+:cloud-object-storage:.+:.+:.+`, the part both IBM COS CRNs share.
+const COS_CRN: [Option<&str>; 12] = [
+    Some("crn:"),
+    None,
+    Some(":"),
+    None,
+    Some(":"),
+    None,
+    Some(":cloud-object-storage:"),
+    None,
+    Some(":"),
+    None,
+    Some(":"),
+    None,
+];
+
 /// `^crn:.+:.+:.+:cloud-object-storage:.+:.+:.+:resource-key:.+$`
 pub fn is_resource_key_crn(s: &str) -> bool {
-    const ANY: Option<&str> = None;
-    matches_wildcards(
-        s,
-        &[
-            Some("crn:"),
-            ANY,
-            Some(":"),
-            ANY,
-            Some(":"),
-            ANY,
-            Some(":cloud-object-storage:"),
-            ANY,
-            Some(":"),
-            ANY,
-            Some(":"),
-            ANY,
-            Some(":resource-key:"),
-            ANY,
-        ],
-    )
+    matches_wildcards(s, &[&COS_CRN[..], &[Some(":resource-key:"), None]].concat())
 }
 
 /// `^crn:.+:.+:.+:cloud-object-storage:.+:.+:.+::$`
 pub fn is_service_instance_crn(s: &str) -> bool {
-    const ANY: Option<&str> = None;
-    matches_wildcards(
-        s,
-        &[
-            Some("crn:"),
-            ANY,
-            Some(":"),
-            ANY,
-            Some(":"),
-            ANY,
-            Some(":cloud-object-storage:"),
-            ANY,
-            Some(":"),
-            ANY,
-            Some(":"),
-            ANY,
-            Some("::"),
-        ],
-    )
+    matches_wildcards(s, &[&COS_CRN[..], &[Some("::")]].concat())
 }
 
 #[cfg(test)]

@@ -281,24 +281,12 @@ pub fn secret_step(
             }
             let overwrites =
                 data.keys().any(|key| existing.pointer(&format!("/data/{}", escape_pointer(key))).is_some());
-            let mut line = format!(
-                "{} {}",
-                oc::command(["oc", "set", "data", &format!("secret/{name}"), "-n", namespace]),
-                files.join(" ")
-            );
+            let set_data = oc::command(["oc", "set", "data", &format!("secret/{name}"), "-n", namespace]);
+            let mut line = format!("{set_data} {}", files.join(" "));
             let removed: Vec<String> =
-                remove.iter().filter(|key| !data.contains_key(*key)).map(|key| format!("{key}-")).collect();
+                remove.iter().filter(|key| !data.contains_key(*key)).map(|key| oc::quote(&format!("{key}-"))).collect();
             if !removed.is_empty() {
-                line.push_str(&format!(
-                    "\n{}",
-                    oc::command(
-                        [
-                            &["oc", "set", "data", &format!("secret/{name}"), "-n", namespace][..],
-                            &removed.iter().map(String::as_str).collect::<Vec<_>>()
-                        ]
-                        .concat()
-                    )
-                ));
+                line.push_str(&format!("\n{set_data} {}", removed.join(" ")));
             }
             let step = PlannedStep::new(
                 target,
